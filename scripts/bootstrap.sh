@@ -10,6 +10,8 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   libmbedtls-dev libsodium-dev
   dfu-util usbutils
+  valgrind
+  qemu-system-x86 socat kmod cpio
 )
 
 missing=()
