@@ -13,9 +13,13 @@ function(dfuboot_core_sources)
   endforeach()
 endfunction()
 
+# Test material outside the repository (vectors, reference digests). Tests
+# read it from $DFUBOOT_SHARED_DIR and skip (exit 77) when it is absent.
+set(DFUBOOT_SHARED_DIR "${CMAKE_SOURCE_DIR}/../shared" CACHE PATH "Shared test material")
+
 # dfuboot_test(NAME SOURCES src... [LIBS lib...] [LABELS label...] [ARGS arg...]
 #              [TIMEOUT seconds]): a plain ctest executable, built into
-# build/tests/. A test passes when it exits 0.
+# build/tests/. A test passes when it exits 0 and is skipped when it exits 77.
 function(dfuboot_test name)
   if(DFUBOOT_CROSS)
     return()
@@ -28,8 +32,8 @@ function(dfuboot_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
-  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "DFUBOOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DFUBOOT_BUILD_DIR=${CMAKE_BINARY_DIR}")
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} SKIP_RETURN_CODE 77
+    ENVIRONMENT "DFUBOOT_SOURCE_DIR=${CMAKE_SOURCE_DIR};DFUBOOT_BUILD_DIR=${CMAKE_BINARY_DIR};DFUBOOT_SHARED_DIR=${DFUBOOT_SHARED_DIR}")
   if(T_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
   endif()
