@@ -66,10 +66,10 @@ static int h_manifest(void *ctx, int permanent)
 
 /* A configuration with every option at its default, slot0/slot1 of the
  * nRF52840 DK layout on a fresh simulated flash. */
-static void h_config(void)
+static inline void h_config_layout(const char *layout)
 {
     static const struct dfu_config defaults = { DFU_CONFIG_DEFAULTS };
-    const struct flash_layout *l = flash_layout_find("nrf52840dk");
+    const struct flash_layout *l = flash_layout_find(layout);
 
     if (H.sf.mem != 0)
         sim_flash_close(&H.sf);
@@ -92,6 +92,11 @@ static void h_config(void)
     H.sys.reset = h_sys_reset;
     H.sys.ctx = &H;
     H.cfg.sys = &H.sys;
+}
+
+static void h_config(void)
+{
+    h_config_layout("nrf52840dk");
 }
 
 /* Starts the device after h_config() and any changes to H.cfg: run-time
@@ -141,12 +146,12 @@ static int h_getstatus(void)
     return n == 6 ? 0 : -1;
 }
 
-static uint32_t h_poll(void)
+static inline uint32_t h_poll(void)
 {
     return (uint32_t)H.st[1] | ((uint32_t)H.st[2] << 8) | ((uint32_t)H.st[3] << 16);
 }
 
-static int h_getstate(void)
+static inline int h_getstate(void)
 {
     int n = fake_in(&H.dev, &H.fk, 0xA1, DFU_GETSTATE, 0, h_itf(), 1);
 
@@ -158,7 +163,7 @@ static int h_dnload(uint16_t block, const void *data, uint16_t len)
     return fake_out(&H.dev, &H.fk, 0x21, DFU_DNLOAD, block, h_itf(), data, len);
 }
 
-static int h_upload(uint16_t block, uint16_t len)
+static inline int h_upload(uint16_t block, uint16_t len)
 {
     return fake_in(&H.dev, &H.fk, 0xA1, DFU_UPLOAD, block, h_itf(), len);
 }

@@ -114,7 +114,7 @@ static void fake_setup(struct usb_device *dev, struct fake_dc *f, uint8_t bm, ui
 /* Device-to-host request: returns the bytes received, or -1 on STALL (or
  * if the core answered in a way a host would not accept). Completes the
  * status stage unless hold_status is set. */
-static int fake_in(struct usb_device *dev, struct fake_dc *f, uint8_t bm, uint8_t req, uint16_t value, uint16_t index,
+static inline int fake_in(struct usb_device *dev, struct fake_dc *f, uint8_t bm, uint8_t req, uint16_t value, uint16_t index,
                    uint16_t length)
 {
     fake_setup(dev, f, bm, req, value, index, length);
@@ -127,7 +127,7 @@ static int fake_in(struct usb_device *dev, struct fake_dc *f, uint8_t bm, uint8_
 
 /* Host-to-device request with `len` bytes of data (len may be 0), sent in
  * packets from the host's own buffer. Returns 0, or -1 on STALL. */
-static int fake_out(struct usb_device *dev, struct fake_dc *f, uint8_t bm, uint8_t req, uint16_t value,
+static inline int fake_out(struct usb_device *dev, struct fake_dc *f, uint8_t bm, uint8_t req, uint16_t value,
                     uint16_t index, const void *data, uint16_t len)
 {
     const uint8_t *p = data;
