@@ -38,3 +38,26 @@ demo: build
 
 clean:
 	rm -rf $(BUILD)
+
+# AddressSanitizer + UBSan (clang): the whole suite in build/sanitize, then
+# each fuzz target briefly (FUZZ_TEST_SECONDS) from build/fuzz. See docs/security.md.
+FUZZ_SECONDS      ?= 600
+FUZZ_TEST_SECONDS ?= 20
+SANITIZE_CMAKE = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/sanitize.cmake
+
+.PHONY: test-sanitize fuzz fuzz-build
+test-sanitize: bootstrap
+	CC=clang cmake -S . -B $(BUILD)/sanitize $(SANITIZE_CMAKE) -DDFUBOOT_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD)/sanitize -j$(JOBS)
+	cd $(BUILD)/sanitize && ctest --output-on-failure -j$(JOBS) -LE fuzz
+	CC=clang cmake -S . -B $(BUILD)/fuzz $(SANITIZE_CMAKE) -DDFUBOOT_FUZZ=ON -DDFUBOOT_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) >/dev/null
+	cmake --build $(BUILD)/fuzz -j$(JOBS) --target fuzz_all
+	cd $(BUILD)/fuzz && ctest --output-on-failure -j1 -L fuzz
+
+# libFuzzer targets, one after the other, FUZZ_SECONDS each (FUZZ_TARGETS=image ... for some).
+fuzz-build: bootstrap
+	CC=clang cmake -S . -B $(BUILD)/fuzz $(SANITIZE_CMAKE) -DDFUBOOT_FUZZ=ON >/dev/null
+	cmake --build $(BUILD)/fuzz -j$(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
