@@ -169,6 +169,7 @@ int key_load(const char *path, struct dkey *k, char *err, size_t errlen)
             k->type = IMAGE_KEY_RSA3072;
         else {
             seterr(err, errlen, "unsupported RSA key size in %s (2048 or 3072 bits only)", path);
+            mbedtls_pk_free(&k->pk);
             return -1;
         }
     } else if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY &&
@@ -176,6 +177,7 @@ int key_load(const char *path, struct dkey *k, char *err, size_t errlen)
         k->type = IMAGE_KEY_ECDSA_P256;
     } else {
         seterr(err, errlen, "unsupported key type in %s (RSA-2048/3072, EC P-256 or Ed25519 only)", path);
+        mbedtls_pk_free(&k->pk);
         return -1;
     }
     return 0;
