@@ -422,6 +422,9 @@ static int do_swaps(struct bctx *b, struct boot_result *rsp)
         LOG_INF(b, "Swap type: %s", boot_swap_type_str(type));
         rsp->swap_type = type;
         rsp->resumed = 1;
+        /* primary trailer already final: only the journal's erase was cut */
+        if (primary_is_final(b, type))
+            return erase_trailer_region(b, b->sec);
         return type == BOOT_SWAP_TYPE_REVERT ? revert_continue(b, size) : finalize_continue(b, type, size);
     }
     /* 2. leftovers in a secondary trailer that holds no request */

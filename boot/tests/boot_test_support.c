@@ -117,6 +117,30 @@ static void tb_jump(void *ctx, uint32_t off, uint32_t hs, uint32_t is)
     t->jump_off = off;
 }
 
+static int cdev_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    struct tboard *t = ctx;
+    return t->sf.dev.ops->read(t->sf.dev.ctx, off, buf, len);
+}
+
+static int cdev_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    struct tboard *t = ctx;
+    int rc = t->sf.dev.ops->write(t->sf.dev.ctx, off, buf, len);
+
+    if (rc == DFB_OK && len <= 32)
+        t->meta_writes++;
+    return rc;
+}
+
+static int cdev_erase(void *ctx, uint32_t off, uint32_t len)
+{
+    struct tboard *t = ctx;
+    return t->sf.dev.ops->erase(t->sf.dev.ctx, off, len);
+}
+
+static const struct flash_dev_ops cdev_ops = { cdev_read, cdev_write, cdev_erase };
+
 static void tb_common(struct tboard *t, uint32_t max_align)
 {
     t->trusted_key = FAKE_KEY_GOOD;
@@ -147,10 +171,13 @@ int tb_init(struct tboard *t, uint32_t sector, uint32_t nsec, uint32_t wbs, uint
     t->geo.sector_range_count = 1;
     t->geo.timing = &flash_timing_nrf52840;
     rc = sim_flash_init_mem(&t->sf, &t->geo);
+    t->cdev.ops = &cdev_ops;
+    t->cdev.ctx = t;
+    t->cdev.geo = &t->geo;
     if (rc == DFB_OK)
-        rc = flash_area_init(&t->pri, &t->sf.dev, FLASH_AREA_SLOT0, sector, sector * nsec);
+        rc = flash_area_init(&t->pri, &t->cdev, FLASH_AREA_SLOT0, sector, sector * nsec);
     if (rc == DFB_OK)
-        rc = flash_area_init(&t->sec, &t->sf.dev, FLASH_AREA_SLOT1, sector * (1 + nsec), sector * nsec);
+        rc = flash_area_init(&t->sec, &t->cdev, FLASH_AREA_SLOT1, sector * (1 + nsec), sector * nsec);
     tb_common(t, max_align);
     return rc;
 }
@@ -164,10 +191,13 @@ int tb_init_layout(struct tboard *t, const char *name, uint32_t max_align)
     if (t->layout == NULL)
         return DFB_ENOENT;
     rc = sim_flash_init_mem(&t->sf, &t->layout->geo);
+    t->cdev.ops = &cdev_ops;
+    t->cdev.ctx = t;
+    t->cdev.geo = &t->layout->geo;
     if (rc == DFB_OK)
-        rc = flash_area_open(&t->sf.dev, t->layout, FLASH_AREA_SLOT0, &t->pri);
+        rc = flash_area_open(&t->cdev, t->layout, FLASH_AREA_SLOT0, &t->pri);
     if (rc == DFB_OK)
-        rc = flash_area_open(&t->sf.dev, t->layout, FLASH_AREA_SLOT1, &t->sec);
+        rc = flash_area_open(&t->cdev, t->layout, FLASH_AREA_SLOT1, &t->sec);
     tb_common(t, max_align);
     return rc;
 }

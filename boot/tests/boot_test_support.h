@@ -34,6 +34,10 @@ int fake_validate(void *ctx, const struct flash_area *fa, uint32_t image_off, st
 
 struct tboard {
     struct sim_flash sf;
+    /* a pass-through device over sf.dev that sorts writes: <= 32 bytes
+     * (trailer fields and status entries) vs data copies */
+    struct flash_dev cdev;
+    uint64_t meta_writes;
     struct flash_geometry geo;
     struct flash_sector_range range;
     const struct flash_layout *layout;
