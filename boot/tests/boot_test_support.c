@@ -43,6 +43,8 @@ size_t fake_image_build(uint8_t *buf, size_t cap, const struct fake_image_desc *
     put_le32(k, d->key_id);
     h = fnv1a(2166136261u, buf, d->hdr_size + d->body_size);
     h = fnv1a(h, k, 4);
+    put_le32(k, d->security_counter);
+    h = fnv1a(h, k, 4);
     uint8_t *t = buf + d->hdr_size + d->body_size;
     put_le16(t, 0x6907);
     put_le16(t + 2, FAKE_TLV_SIZE);
@@ -77,6 +79,7 @@ int fake_validate(void *ctx, const struct flash_area *fa, uint32_t off, struct b
         p += n;
     }
     h = fnv1a(h, tlv + 4, 4);
+    h = fnv1a(h, tlv + 12, 4);
     if (h != get_le32(tlv + 8))
         return -1;
     memset(out, 0, sizeof(*out));

@@ -5,13 +5,14 @@
  * Fake image: the real 32-byte MCUboot header (magic 0x96f3b83d, hdr_size,
  * img_size, version), header padding, body, then a 16-byte test TLV block:
  * u16 0x6907, u16 16, u32 key id, u32 checksum (FNV-1a of header + body +
- * key id), u32 security counter. The validator accepts an image only if
+ * key id + security counter), u32 security counter. The validator accepts an image only if
  * the magic, sizes (inside the area), key id and checksum are right. */
 #ifndef DFUBOOT_BOOT_TESTS_BOOT_TEST_SUPPORT_H
 #define DFUBOOT_BOOT_TESTS_BOOT_TEST_SUPPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "boot/boot.h"
 #include "port/posix/sim_flash.h"
@@ -27,6 +28,17 @@ struct fake_image_desc {
     uint32_t key_id;
     uint32_t seed; /* body content */
 };
+
+/* REQUIRE() of check.h evaluates its condition twice: for calls with side
+ * effects use MUST(call), which runs the call once and stops unless it
+ * returned DFB_OK. */
+#define MUST(call)                                                                                                     \
+    do {                                                                                                               \
+        int must_rc_ = (call);                                                                                         \
+        if (must_rc_ != 0)                                                                                             \
+            fprintf(stderr, "%s:%d: %s returned %d\n", __FILE__, __LINE__, #call, must_rc_);                           \
+        REQUIRE(must_rc_ == 0);                                                                                        \
+    } while (0)
 
 /* Builds the image into buf (returns its size, 0 if it does not fit). */
 size_t fake_image_build(uint8_t *buf, size_t cap, const struct fake_image_desc *d);

@@ -64,10 +64,10 @@ static void setup_request(struct ctx *x, int permanent)
 
     sim_flash_power_on(&t->sf);
     sim_flash_set_cut(&t->sf, 0, SIM_CUT_ATOMIC, 0);
-    REQUIRE(tb_erase_slots(t) == DFB_OK);
-    { int rc_ = tb_write(t, &t->pri, 0, x->img_a, x->len_a); if (rc_) fprintf(stderr, "write rc %d ops %llu\n", rc_, (unsigned long long)t->sf.ops); REQUIRE(rc_ == DFB_OK); }
-    { int rc_ = tb_write(t, &t->sec, x->dl_off, x->img_b, x->len_b); if (rc_) fprintf(stderr, "write2 rc %d off %u len %zu\n", rc_, x->dl_off, x->len_b); REQUIRE(rc_ == DFB_OK); }
-    REQUIRE(boot_request_upgrade(&t->cfg.slots, permanent) == DFB_OK);
+    MUST(tb_erase_slots(t));
+    { int rc_ = tb_write(t, &t->pri, 0, x->img_a, x->len_a); if (rc_) fprintf(stderr, "write rc %d ops %llu\n", rc_, (unsigned long long)t->sf.ops); MUST(rc_); }
+    { int rc_ = tb_write(t, &t->sec, x->dl_off, x->img_b, x->len_b); if (rc_) fprintf(stderr, "write2 rc %d off %u len %zu\n", rc_, x->dl_off, x->len_b); MUST(rc_); }
+    MUST(boot_request_upgrade(&t->cfg.slots, permanent));
 }
 
 /* The state before the boot that is interrupted. */
@@ -234,11 +234,11 @@ static void sweep(const struct cfg *c, int full)
     x.c = c;
     x.full = full;
     if (c->layout)
-        REQUIRE(tb_init_layout(&x.t, c->layout, c->max_align) == DFB_OK);
+        MUST(tb_init_layout(&x.t, c->layout, c->max_align));
     else
-        REQUIRE(tb_init(&x.t, c->sector, c->nsec, c->wbs, c->ev, c->max_align) == DFB_OK);
-    REQUIRE(boot_geo_compute(&x.t.cfg.slots, &g) == DFB_OK);
-    REQUIRE(boot_download_offset(&x.t.cfg.slots, &x.dl_off) == DFB_OK);
+        MUST(tb_init(&x.t, c->sector, c->nsec, c->wbs, c->ev, c->max_align));
+    MUST(boot_geo_compute(&x.t.cfg.slots, &g));
+    MUST(boot_download_offset(&x.t.cfg.slots, &x.dl_off));
     build_images(&x);
     REQUIRE(x.len_a > 0 && x.len_b > 0);
     printf("-- %s sector %u x %u, write %u, max align %u, erased 0x%02x: A %zu B %zu bytes, trailer %u sector(s)\n",

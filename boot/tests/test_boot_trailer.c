@@ -71,7 +71,7 @@ static void test_table_all_states(uint32_t wbs, uint8_t ev)
     struct tboard t;
     int combos = 0, counts[6] = { 0 };
 
-    REQUIRE(tb_init(&t, 1024, 8, wbs, ev, 0) == DFB_OK);
+    MUST(tb_init(&t, 1024, 8, wbs, ev, 0));
     for (int pm = 0; pm < 3; pm++)
         for (int pok = 0; pok < 3; pok++)
             for (int pcd = 0; pcd < 3; pcd++)
@@ -82,7 +82,7 @@ static void test_table_all_states(uint32_t wbs, uint8_t ev)
                             uint8_t want = expected_type(mags[pm], flags[pok], flags[pcd], mags[sm], flags[sok]);
                             uint32_t a = boot_max_align(&t.pri, 0);
 
-                            REQUIRE(tb_erase_slots(&t) == DFB_OK);
+                            MUST(tb_erase_slots(&t));
                             put_trailer(&t.pri, a, mags[pm], flags[pok], flags[pcd]);
                             put_trailer(&t.sec, a, mags[sm], flags[sok], flags[scd]);
                             CHECK_EQ(boot_read_swap_state(&t.pri, a, &ps), DFB_OK);
@@ -112,7 +112,7 @@ static void test_swap_info_decode(void)
     struct tboard t;
     struct boot_swap_state st;
 
-    REQUIRE(tb_init(&t, 1024, 8, 4, 0xFF, 0) == DFB_OK);
+    MUST(tb_init(&t, 1024, 8, 4, 0xFF, 0));
     CHECK_EQ(boot_read_swap_state(&t.sec, 8, &st), DFB_OK);
     CHECK_EQ(st.magic, BOOT_MAGIC_UNSET);
     CHECK_EQ(st.swap_type, BOOT_SWAP_TYPE_NONE);
@@ -139,13 +139,13 @@ static void test_magic_forms(uint8_t ev)
     uint8_t buf[32];
     struct boot_swap_state st;
 
-    REQUIRE(tb_init(&t, 1024, 8, 1, ev, 0) == DFB_OK);
+    MUST(tb_init(&t, 1024, 8, 1, ev, 0));
     CHECK_EQ(boot_write_magic(&t.sec, 8), DFB_OK);
     CHECK_EQ(flash_area_read(&t.sec, t.sec.size - 16, buf, 16), DFB_OK);
     CHECK(memcmp(buf, classic, 16) == 0);
     tb_free(&t);
 
-    REQUIRE(tb_init(&t, 1024, 8, 32, ev, 32) == DFB_OK);
+    MUST(tb_init(&t, 1024, 8, 32, ev, 32));
     CHECK_EQ(boot_max_align(&t.sec, 0), 32);
     CHECK_EQ(boot_max_align(&t.sec, 8), 0); /* write size 32 needs max align 32 */
     CHECK_EQ(boot_write_magic(&t.sec, 32), DFB_OK);
@@ -171,7 +171,7 @@ static void test_app_api(uint32_t wbs, uint8_t ev)
     struct boot_swap_state st;
     uint32_t off = 0, max = 0, a;
 
-    REQUIRE(tb_init(&t, 1024, 16, wbs, ev, 0) == DFB_OK);
+    MUST(tb_init(&t, 1024, 16, wbs, ev, 0));
     a = boot_max_align(&t.sec, 0);
     REQUIRE(a == (wbs > 8 ? wbs : 8));
     /* factory state: no trailer -> confirmed, nothing pending */
@@ -243,7 +243,7 @@ static void test_geometry(void)
     struct boot_geo g;
     uint32_t off, max;
 
-    REQUIRE(tb_init_layout(&t, "nrf52840dk", 0) == DFB_OK);
+    MUST(tb_init_layout(&t, "nrf52840dk", 0));
     CHECK_EQ(boot_geo_compute(&t.cfg.slots, &g), DFB_OK);
     CHECK_EQ(g.sector_size, 0x1000);
     CHECK_EQ(g.slot_sectors, 118);
@@ -255,7 +255,7 @@ static void test_geometry(void)
     tb_free(&t);
 
     /* stm32f4: slots of 3 x 128 KiB: uniform, swappable */
-    REQUIRE(tb_init_layout(&t, "stm32f4", 0) == DFB_OK);
+    MUST(tb_init_layout(&t, "stm32f4", 0));
     CHECK_EQ(boot_geo_compute(&t.cfg.slots, &g), DFB_OK);
     CHECK_EQ(g.max_image_sectors, 1);
     tb_free(&t);
@@ -269,10 +269,10 @@ static void test_geometry(void)
         struct flash_area p, s;
         struct boot_slots slots = { &p, &s, 0 };
 
-        REQUIRE(sim_flash_init_mem(&sf, &geo) == DFB_OK);
-        REQUIRE(flash_area_init(&p, &sf.dev, "slot0", 0, 0x400 * 2 + 0x800 * 0) == DFB_OK);
-        REQUIRE(flash_area_init(&p, &sf.dev, "slot0", 0x800, 0x400 * 2 + 0x800 * 2) == DFB_OK);
-        REQUIRE(flash_area_init(&s, &sf.dev, "slot1", 0x800 + 0x1800, 0x1800) == DFB_OK);
+        MUST(sim_flash_init_mem(&sf, &geo));
+        MUST(flash_area_init(&p, &sf.dev, "slot0", 0, 0x400 * 2 + 0x800 * 0));
+        MUST(flash_area_init(&p, &sf.dev, "slot0", 0x800, 0x400 * 2 + 0x800 * 2));
+        MUST(flash_area_init(&s, &sf.dev, "slot1", 0x800 + 0x1800, 0x1800));
         CHECK_EQ(boot_geo_compute(&slots, &g), DFB_ENOTSUP);
         CHECK_EQ(boot_download_offset(&slots, &off), DFB_ENOTSUP);
         sim_flash_close(&sf);
@@ -300,7 +300,7 @@ static int test_vectors(void)
             return 0;
         }
     }
-    REQUIRE(tb_init_layout(&t, "nrf52840dk", 0) == DFB_OK);
+    MUST(tb_init_layout(&t, "nrf52840dk", 0));
     REQUIRE(len[0] == t.sec.size);
     for (int perm = 0; perm < 2; perm++) {
         const uint8_t *want = img[perm];
