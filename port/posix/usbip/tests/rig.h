@@ -22,7 +22,7 @@ struct rig {
     int port;
 };
 
-static void *rig_main(void *arg)
+static inline void *rig_main(void *arg)
 {
     struct rig *r = arg;
 
@@ -37,7 +37,7 @@ static void *rig_main(void *arg)
 }
 
 /* listen_fd >= 0: adopt that socket. Returns 0 or a negative errno. */
-static int rig_start(struct rig *r, int listen_fd)
+static inline int rig_start(struct rig *r, int listen_fd)
 {
     struct usbip_server_config cfg = { .port = 0, .listen_fd = listen_fd, .verbose = getenv("USBIP_VERBOSE") != NULL };
     int e;
@@ -54,19 +54,19 @@ static int rig_start(struct rig *r, int listen_fd)
     return 0;
 }
 
-static void rig_lock(struct rig *r)
+static inline void rig_lock(struct rig *r)
 {
     atomic_store(&r->want, 1);
     pthread_mutex_lock(&r->mu);
     atomic_store(&r->want, 0);
 }
 
-static void rig_unlock(struct rig *r)
+static inline void rig_unlock(struct rig *r)
 {
     pthread_mutex_unlock(&r->mu);
 }
 
-static void rig_stop(struct rig *r)
+static inline void rig_stop(struct rig *r)
 {
     atomic_store(&r->stop, 1);
     pthread_join(r->thread, NULL);
