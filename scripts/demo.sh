@@ -46,7 +46,7 @@ expect() {
 }
 
 power_on() {
-  vboard run flash.bin --usbip "127.0.0.1:$port" >> "$console" 2>&1 &
+  "$bin/vboard" run flash.bin --usbip "127.0.0.1:$port" >> "$console" 2>&1 &
   board_pid=$!
 }
 power_off() { kill -TERM "$board_pid"; wait "$board_pid" || true; board_pid=; }
