@@ -231,6 +231,8 @@ static int standard_request(struct usb_device *dev)
 
     if (s->bRequest > USB_REQ_SET_INTERFACE || in != ((STD_IN_REQUESTS >> s->bRequest) & 1))
         return -1;
+    if (!in && s->wLength != 0) /* no standard OUT request has a data stage */
+        return -1;
     c->data = dev->buf;
     switch (s->bRequest) {
     case USB_REQ_GET_STATUS:
