@@ -149,7 +149,7 @@ static void test_import_and_control(void)
 {
     struct usbip_client c, c2;
     struct usbip_dev_info info;
-    uint8_t buf[4096], pat[4096];
+    uint8_t buf[4096], pat[4096 + 100];
     uint32_t resets0 = dev_snapshot().bus_resets;
     int r;
 
