@@ -51,7 +51,8 @@ uint8_t *file_read_all(const char *path, size_t *len)
 
     if (!f)
         return NULL;
-    if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+    /* a directory reads as LONG_MAX bytes: no key or image is near 1 GiB */
+    if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1L << 30) || fseek(f, 0, SEEK_SET)) {
         fclose(f);
         return NULL;
     }
