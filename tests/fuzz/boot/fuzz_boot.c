@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             d.version.major = fuzz_u8(&in);
             d.version.minor = fuzz_u8(&in);
             d.version.revision = fuzz_u8(&in);
-            d.version.build = fuzz_u8(&in);
+            d.version.build_num = fuzz_u8(&in);
             d.security_counter = fuzz_u8(&in);
             d.key_id = (fuzz_u8(&in) & 1) ? FAKE_KEY_GOOD : 0x0badbeefu;
             d.seed = fuzz_u8(&in);
