@@ -581,7 +581,7 @@ static void start_urb(struct usbip_server *srv, struct urb *u)
     /* the URB must agree with its SETUP packet */
     if ((is_in && u->direction != USBIP_DIR_IN && s.wLength > 0) ||
         (!is_in && s.wLength > 0 && (u->direction != USBIP_DIR_OUT || u->length != s.wLength)) ||
-        (!is_in && s.wLength == 0 && u->direction == USBIP_DIR_OUT && u->length != 0) ||
+        (!is_in && s.wLength == 0 && u->length != 0) ||
         (!is_in && s.wLength > USBIP_MAX_CTRL_OUT)) {
         send_ret_submit(srv, u, USBIP_EINVAL, NULL, 0);
         free_urb(u);
