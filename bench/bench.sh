@@ -135,6 +135,53 @@ section_validate() {
     out ""
 }
 
+# ------------------------------------------------------------ 2. download
+# kv LINE KEY: the value of KEY=... in a key=value line.
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+s_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
+
+section_dfu() {
+    out "## 2. Download: 400 KiB into slot1 of a simulated nRF52840 (model, deterministic)"
+    out ""
+    if ! have bench_dfu_model; then out "missing program bench_dfu_model (make build)"; out ""; return; fi
+    "$BIN/bench_dfu_model" 400 >"$DATA/dfu-model.out"
+    local floor l1 l2 x
+    floor=$(kv "$(grep '^floor' "$DATA/dfu-model.out")" ms)
+    out "USB 2.0 full-speed control transfers: 45 B overhead per transfer, 13 B per extra 64-byte packet,"
+    out "at most 19 packets per 1 ms frame, host latency 1 ms / 0.125 ms per transfer; dfu-util's loop"
+    out "(DNLOAD, GETSTATUS until dfuDNLOAD-IDLE, sleeping bwPollTimeout). Flash time from the simulated flash's clock."
+    out ""
+    out "| device | block (wTransferSize) | bwPollTimeout | requests | flash erases (worst sector) | bytes programmed | USB time (1 ms lat.) | host sleeps | flash time | total, 1 ms lat. | total, 0.125 ms lat. | x floor | goal <= 1.05x (13.33 s) | anchor |"
+    out "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    for x in 4096 1024 512 128; do
+        l1=$(grep "^device xfer=$x lat=1.000" "$DATA/dfu-model.out")
+        l2=$(grep "^device xfer=$x lat=0.125" "$DATA/dfu-model.out")
+        local verdict="-" label="dfuboot, wTransferSize $x (option)"
+        if [ $x = 4096 ]; then
+            label="**dfuboot (default config)**"
+            verdict=$(awk -v a="$(kv "$l1" ratio)" 'BEGIN { print (a <= 1.05) ? "met" : "missed" }')
+        fi
+        out "| $label | $x | as needed (0 on nRF52840) | $(kv "$l1" transfers) | $(kv "$l1" erases) ($(kv "$l1" worst_sector_erases)) | $(num "$(kv "$l1" bytes)") | $(s_of "$(kv "$l1" usb_ms)") s | $(s_of "$(kv "$l1" sleep_ms)") s | $(s_of "$(kv "$l1" flash_ms)") s | $(s_of "$(kv "$l1" total_ms)") s | $(s_of "$(kv "$l2" total_ms)") s | $(kv "$l1" ratio) / $(kv "$l2" ratio) | $verdict | |"
+    done
+    for x in "128 8 36-44" "512 10 15.5-19.8"; do
+        set -- $x
+        l1=$(grep "^policy block=$1 poll=$2 lat=1.000" "$DATA/dfu-model.out")
+        l2=$(grep "^policy block=$1 poll=$2 lat=0.125" "$DATA/dfu-model.out")
+        out "| model check: fixed $1 B / $2 ms policy ($([ $1 = 128 ] && echo "Zephyr legacy" || echo "Zephyr new") class) | $1 | $2 ms fixed | $(kv "$l1" transfers) | 100 (1) | 409,600 | $(s_of "$(kv "$l1" usb_ms)") s | $(s_of "$(kv "$l1" sleep_ms)") s | 12.70 s | $(s_of "$(kv "$l1" total_ms)") s | $(s_of "$(kv "$l2" total_ms)") s | $(ratio "$(kv "$l1" total_ms)" "$floor") / $(ratio "$(kv "$l2" total_ms)" "$floor") | - | $3 s |"
+    done
+    out "| flash-only floor (100 erases + 102,400 words) | | | | 100 | 409,600 | | | $(s_of "$floor") s | $(s_of "$floor") s | $(s_of "$floor") s | 1 | | 12.70 s |"
+    out ""
+    if command -v valgrind >/dev/null; then
+        local ir sim
+        cg dfu-4096 'dev_*' "$BIN/bench_dfu_model" 400 4096 >"$DATA/dfu-4096.ir"
+        ir=$(cat "$DATA/dfu-4096.ir")
+        sim=$(($(cg_incl dfu-4096 sim_write) + $(cg_incl dfu-4096 sim_erase) + $(cg_incl dfu-4096 sim_read)))
+        out "Device-side instructions for this download (callgrind, host x86-64, wTransferSize 4096): $(num "$ir") Ir in all = $(num $((ir / 400))) Ir/KiB,"
+        out "of which the simulated flash driver (NOR checks, counters) $(num "$sim") Ir; USB core + DFU class + stream writer + flash layer: $(num $(((ir - sim) / 400))) Ir/KiB."
+        out ""
+    fi
+}
+
 for s in $SECTIONS; do
     if declare -F "section_$s" >/dev/null; then
         "section_$s"
