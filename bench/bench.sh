@@ -47,6 +47,9 @@ cg_incl() {
         awk -v f="$2" '{ gsub(",", "", $1) }
             !found && $0 ~ ("[:]" f "( |$)") { print $1; found = 1 } END { if (!found) print 0 }'
 }
+# kv LINE KEY: the value of KEY=... in a key=value line.
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+s_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 
 # ------------------------------------------------------- 3. image validation
@@ -135,10 +138,39 @@ section_validate() {
     out ""
 }
 
+# ------------------------------------------------------ 1. flash per upgrade
+section_flash() {
+    out "## 1. Flash cost per upgrade (simulated flash counters, deterministic)"
+    out ""
+    if ! have bench_boot_flash; then out "missing program bench_boot_flash (boot/ not built)"; out ""; return; fi
+    out "Real boot_go() + image_validate() (hash only) on a simulated nRF52840 flash (4 KiB sectors, 85 ms erase,"
+    out "41 us per word); both images N sectors; counted from the request to the settled state (application"
+    out "request, every boot, the confirmation). Trailer writes: writes of <= 32 bytes (trailer fields, status entries)."
+    out ""
+    out "| N | write align | flow | boots | erases | goal | worst sector erases | bytes programmed | trailer writes | data writes | simulated time | MCUboot offset / move / scratch erases |"
+    out "|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|"
+    local n a line f e goal limit verdict mc
+    for n in 16 64 110; do
+        for a in 4 8; do
+            "$BIN/bench_boot_flash" $n $a >"$DATA/flash-$n-$a.out" || { out "| $n | $a | bench_boot_flash failed | | | | | | | | | |"; continue; }
+            while read -r line; do
+                f=$(kv "$line" flow)
+                e=$(kv "$line" erases)
+                if [ "$f" = "TEST+revert" ]; then
+                    limit=$((3 * n + 4)); goal="<= 3N+4 = $limit"; mc="$((4 * n + 4)) / - / -"
+                else
+                    limit=$((2 * n + 2)); goal="<= 2N+2 = $limit"; mc="$((2 * n + 2)) / $((3 * n + 2)) / $((3 * n + 3))"
+                fi
+                [ "$f" = "TEST+confirm" ] && goal="<= 2N+2 = $limit"
+                verdict=met; [ "$e" -le "$limit" ] || verdict="missed by $((e - limit))"
+                out "| $n | $a | $f | $(kv "$line" boots) | $e | $goal ($verdict) | $(kv "$line" worst_sector_erases) | $(num "$(kv "$line" bytes)") | $(kv "$line" trailer_writes) | $(kv "$line" data_writes) | $(s_of "$(kv "$line" sim_ms)") s | $mc |"
+            done <"$DATA/flash-$n-$a.out"
+        done
+    done
+    out ""
+}
+
 # ------------------------------------------------------------ 2. download
-# kv LINE KEY: the value of KEY=... in a key=value line.
-kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-s_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 
 section_dfu() {
     out "## 2. Download: 400 KiB into slot1 of a simulated nRF52840 (model, deterministic)"
