@@ -14,6 +14,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
 SECTIONS=${*:-"flash dfu validate footprint"}
+FP=
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bench/bin
 DATA=$BUILD/bench/data
@@ -212,6 +213,137 @@ section_dfu() {
         out "of which the simulated flash driver (NOR checks, counters) $(num "$sim") Ir; USB core + DFU class + stream writer + flash layer: $(num $(((ir - sim) / 400))) Ir/KiB."
         out ""
     fi
+}
+
+# ------------------------------------------------------------ 4. footprint
+M4_CFLAGS="-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections"
+M4_LDFLAGS="-mcpu=cortex-m4 -mthumb -Os --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections -Wl,-e,bench_root"
+
+# m4_link NAME OBJ_OR_LIB...: links from bench_root, writes NAME.map/.elf and
+# NAME.sizes (mapsize.py: object text data bss rodata).
+m4_link() {
+    local name=$1
+    shift
+    arm-none-eabi-gcc $M4_LDFLAGS -Wl,-Map,"$FP/$name.map" -o "$FP/$name.elf" "$@" &&
+        python3 "$ROOT/bench/footprint/mapsize.py" "$FP/$name.map" >"$FP/$name.sizes"
+}
+# m4_sum NAME REGEX [COLUMN]: sum of a column (2 text, 3 data, 4 bss, 5 rodata)
+# over the objects whose name matches REGEX.
+m4_sum() { awk -v re="$2" -v c="${3:-2}" '$1 ~ re { s += $c } END { print s + 0 }' "$FP/$1.sizes"; }
+m4_ram() { echo $(($(m4_sum "$1" "$2" 3) + $(m4_sum "$1" "$2" 4))); }
+
+# The mbedTLS sources of the installed libmbedtls-dev version, from Debian's
+# source package (apt-get source with a private deb-src list, no change to
+# the system's apt configuration), or from $MBEDTLS_SRC.
+fetch_mbedtls() {
+    local dir=$BUILD/bench/mbedtls-src ver apt
+    if [ -n "${MBEDTLS_SRC:-}" ] && [ -f "$MBEDTLS_SRC/library/rsa.c" ]; then echo "$MBEDTLS_SRC"; return; fi
+    for d in "$dir"/*/; do [ -f "$d/library/rsa.c" ] && { echo "${d%/}"; return; }; done
+    ver=$(dpkg-query -W -f '${Version}' libmbedtls-dev 2>/dev/null) || return 1
+    apt=$BUILD/bench/apt
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir"
+    echo "deb-src http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
+    local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1)
+    (cd "$dir" && timeout 300 apt-get "${opts[@]}" update >/dev/null 2>&1 &&
+        timeout 300 apt-get "${opts[@]}" source --download-only "mbedtls=$ver" >/dev/null 2>&1) || return 1
+    tar -C "$dir" -xzf "$dir"/mbedtls_*.orig.tar.gz || return 1
+    for d in "$dir"/*/; do [ -f "$d/library/rsa.c" ] && { echo "${d%/}"; return; }; done
+    return 1
+}
+
+section_footprint() {
+    FP=$BUILD/bench/footprint
+    local lib=$BUILD/cortex-m4/lib/libdfuboot_core.a cc="arm-none-eabi-gcc $M4_CFLAGS -std=c11 -I$ROOT"
+    out "## 4. Footprint: Cortex-M4, -Os -ffunction-sections -fdata-sections, linked with --gc-sections (deterministic)"
+    out ""
+    if [ ! -f "$lib" ] || ! command -v arm-none-eabi-gcc >/dev/null; then
+        out "missing $lib or arm-none-eabi-gcc (make cross)"; out ""; return
+    fi
+    rm -rf "$FP" && mkdir -p "$FP/nolog"
+    out "Each figure is a link rooted at the entry points (bench/footprint/*.c: bench_root calls them; the controller,"
+    out "flash driver, crypto stubs and log sink there are not counted); sizes per object from the linker map"
+    out "(text = .text + .rodata, as arm-none-eabi-size counts it). newlib-nano memcpy/memset/memcmp are listed apart."
+    out ""
+
+    # USB core + DFU class.
+    $cc -c "$ROOT/bench/footprint/usb_dfu.c" -o "$FP/usb_dfu.o"
+    m4_link usb_dfu "$FP/usb_dfu.o" "$lib"
+    local usbd dfu usb_flash usb_libc ram_usb ram_dfu
+    usbd=$(m4_sum usb_dfu ':usbd\.c'); dfu=$(m4_sum usb_dfu ':dfu\.c')
+    usb_flash=$(m4_sum usb_dfu ':(flash_dev|flash_map|stream_writer|layouts)\.c')
+    usb_libc=$(m4_sum usb_dfu '^libc')
+    ram_usb=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_usb" { print $2 }')))
+    ram_dfu=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_dfu" { print $2 }')))
+
+    # Bootloader: as built, and with the LOG_* macros of boot.c compiled out
+    # (a copy of boot/boot.c in which only those three lines differ).
+    $cc -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root.o"
+    m4_link boot "$FP/boot_root.o" "$lib"
+    sed -e 's/^#define LOG_\(INF\|WRN\|ERR\)(b, \.\.\.) sys_log((b)->sys, SYS_LOG_[A-Z]*, __VA_ARGS__)$/#define LOG_\1(b, ...) ((void)(b))/' \
+        "$ROOT/boot/boot.c" >"$FP/nolog/boot.c"
+    local nolog_ok=1
+    [ "$(grep -c '((void)(b))' "$FP/nolog/boot.c")" = 3 ] || nolog_ok=0
+    $cc -c "$FP/nolog/boot.c" -o "$FP/nolog/boot.c.obj"
+    m4_link boot-nolog "$FP/boot_root.o" "$FP/nolog/boot.c.obj" "$lib"
+
+    local b_logic b_img b_rs b_flash b_libc b_ram n_logic n_img n_rs n_ram
+    b_logic=$(m4_sum boot ':boot(_trailer)?\.c'); b_img=$(m4_sum boot ':image(_validate)?\.c')
+    b_rs=$(m4_sum boot ':image_validate\.c' 5)
+    b_flash=$(m4_sum boot ':(flash_dev|flash_map|layouts|errors)\.c'); b_libc=$(m4_sum boot '^libc')
+    b_ram=$(m4_ram boot ':(boot|boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
+    n_logic=$(m4_sum boot-nolog '^boot(_trailer)?\.c|:boot_trailer\.c'); n_img=$(m4_sum boot-nolog ':image(_validate)?\.c')
+    n_ram=$(m4_ram boot-nolog '^boot\.c|:(boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
+    local n_tot=$((n_logic + n_img)) b_tot=$((b_logic + b_img))
+    local v1 v2
+    v1=$([ $n_tot -le 4200 ] && echo met || echo "missed by $((n_tot - 4200)) B ($(ratio $n_tot 6034)x MCUboot)")
+    v2=$([ $n_ram -le 2048 ] && echo met || echo "missed by $((n_ram - 2048)) B")
+    [ $nolog_ok = 1 ] || v1="$v1 (log macros not found in boot.c: logs NOT removed)"
+
+    out "| component | text | of which .rodata | static RAM (.data + .bss) | goal | anchor |"
+    out "|---|---:|---:|---:|---|---|"
+    out "| **boot logic, logs compiled out**: boot.c + boot_trailer.c ($(num $n_logic)) + image.c + image_validate.c ($(num $n_img)) | $(num $n_tot) | $(num $(($(m4_sum boot-nolog '^boot\.c|:(boot_trailer|image|image_validate)\.c' 5)))) | $(num $n_ram) | text <= 4,200 ($v1); RAM <= 2,048 ($v2) | MCUboot swap-offset + RSA-2048: 6,034 text, 3,444 bss (move 5,390, scratch 6,102) |"
+    out "| boot logic as built (log calls and strings in) | $(num $b_tot) | $(num $(m4_sum boot ':(boot|boot_trailer|image|image_validate)\.c' 5)) | $(num $b_ram) | | |"
+    out "| of which image_validate's failure-reason strings (.rodata) | $(num $b_rs) | $(num $b_rs) | | | |"
+    out "| flash layer the bootloader calls (flash_dev.c, flash_map.c, errors.c; MCUboot's figure has no equivalent: Zephyr's flash_map) | $(num $b_flash) | | 0 | | |"
+    out "| newlib-nano memcpy/memset/memcmp (bootloader link) | $(num $b_libc) | | | | |"
+    out "| **USB device core + DFU class**: usbd.c ($(num $usbd)) + dfu.c ($(num $dfu)) | $(num $((usbd + dfu))) | $(num $(m4_sum usb_dfu ':(usbd|dfu)\.c' 5)) | 0 (caller's objects: struct usb_device $(num "$ram_usb") + struct dfu $(num "$ram_dfu") = $(num $((ram_usb + ram_dfu)))) | text <= 3,600 ($([ $((usbd + dfu)) -le 3600 ] && echo met || echo "missed by $((usbd + dfu - 3600)) B")) | TinyUSB device core + DFU: 3,600 text, 4,450 bss (4,096 B buffer included) |"
+    out "| flash path DFU downloads through (stream_writer.c, flash_map.c, flash_dev.c) | $(num $usb_flash) | | 0 | | (TinyUSB's DFU class leaves flash to the application) |"
+    out "| newlib-nano memcpy/memmove/memset (USB link) | $(num $usb_libc) | | | | |"
+
+    # With crypto: image/crypto_host.c over mbedTLS built for Cortex-M4.
+    local src
+    if ! src=$(fetch_mbedtls); then
+        out "| with crypto | not measured | | | | mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28) |"
+        out ""
+        return
+    fi
+    mkdir -p "$FP/mbedtls"
+    local mflags=($M4_CFLAGS -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"')
+    local f i=0 failed=0
+    for f in "$src"/library/*.c; do
+        arm-none-eabi-gcc "${mflags[@]}" -c "$f" -o "$FP/mbedtls/$(basename "$f" .c).o" 2>>"$FP/mbedtls.log" &
+        i=$((i + 1))
+        [ $((i % ${BENCH_JOBS:-2})) = 0 ] && { wait || failed=1; }
+    done
+    wait || failed=1
+    [ -f "$FP/mbedtls/rsa.o" ] && [ -f "$FP/mbedtls/ecdsa.o" ] ||
+        { out "| with crypto | not measured (mbedTLS cross build failed, see $FP/mbedtls.log) | | | | |"; out ""; return; }
+    arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
+    $cc -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
+        '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/image/crypto_host.c" -o "$FP/crypto_host.c.obj"
+    $cc -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root_crypto.o"
+    m4_link boot-crypto "$FP/boot_root_crypto.o" "$FP/nolog/boot.c.obj" "$FP/crypto_host.c.obj" "$lib" "$FP/libmbedcrypto-m4.a"
+    local c_mbed c_adapt c_gcc c_libc c_ram c_all
+    c_mbed=$(m4_sum boot-crypto '^libmbedcrypto'); c_adapt=$(m4_sum boot-crypto '^crypto_host')
+    c_gcc=$(m4_sum boot-crypto '^libgcc'); c_libc=$(m4_sum boot-crypto '^libc')
+    c_ram=$(m4_ram boot-crypto '^libmbedcrypto|^crypto_host')
+    c_all=$(arm-none-eabi-size "$FP/boot-crypto.elf" | awk 'NR == 2 { print $1 }')
+    out "| crypto: image/crypto_host.c adapter ($(num $c_adapt)) + mbedTLS $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/version.h") RSA-2048 PSS + ECDSA P-256 + SHA-256, MCUboot-like config ($(num $c_mbed)) + libgcc division ($(num $c_gcc)) | $(num $((c_adapt + c_mbed + c_gcc))) | $(num $(m4_sum boot-crypto '^libmbedcrypto|^crypto_host' 5)) | $(num $c_ram) | | MCUboot's figure excludes crypto |"
+    out "| **bootloader with crypto, whole link** (boot logic without logs + flash layer + crypto + newlib-nano incl. malloc: $(num $c_libc)) | $(num $((c_all - $(m4_sum boot-crypto '^boot_root')))) | | $(num $(($(m4_ram boot-crypto '.') - $(m4_ram boot-crypto '^boot_root')))) | | |"
+    out ""
+    out "Largest mbedTLS objects in that link: $(grep '^libmbedcrypto' "$FP/boot-crypto.sizes" | sort -k2 -n -r | head -5 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+    out ""
 }
 
 for s in $SECTIONS; do
