@@ -3,7 +3,7 @@
 #
 #   bench/bench.sh [BUILD_DIR] [SECTION...]
 #
-# Sections: flash dfu validate footprint (default: all). BUILD_DIR (default
+# Sections: flash dfu usbip validate footprint (default: all). BUILD_DIR (default
 # build) must hold a host build (`make build`); the footprint section also
 # uses the Cortex-M4 build in BUILD_DIR/cortex-m4 (`make cross`).
 # Data and raw outputs go to BUILD_DIR/bench/data; the tables are also
@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
-SECTIONS=${*:-"flash dfu validate footprint"}
+SECTIONS=${*:-"flash dfu usbip validate footprint"}
 FP=
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bench/bin
@@ -52,6 +52,112 @@ cg_incl() {
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 s_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+
+# ------------------------------- 2b. real dfu-util over USB/IP (wall time)
+# The virtual board (bootloader + DFU sample) exported over USB/IP, the
+# system's dfu-util through dfuboot's libusb (build/bin/vboard-dfu-util).
+# usbip_board DIR [COMMAND PREFIX...]: starts the board on a fresh port (the
+# server's port stays in TIME_WAIT after a run), sets BOARD_PID and DFUBOOT_USBIP.
+USBIP_PORT=${BENCH_USBIP_PORT:-$((20000 + $$ % 20000))}
+usbip_board() {
+    local dir=$1 port=$USBIP_PORT
+    shift
+    USBIP_PORT=$((USBIP_PORT + 1))
+    export DFUBOOT_USBIP=127.0.0.1:$port
+    "$BUILD/bin/vboard" create "$dir/flash.bin" --layout nrf52840dk >/dev/null
+    "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition mcuboot "$BUILD/images/bootloader.bin" >/dev/null
+    "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition slot0 "$BUILD/images/dfu.signed.bin" >/dev/null
+    : >"$dir/console.log"
+    "$@" "$BUILD/bin/vboard" run "$dir/flash.bin" --usbip "127.0.0.1:$port" >>"$dir/console.log" 2>&1 &
+    BOARD_PID=$!
+    local deadline=$((SECONDS + 90))
+    until grep -q "This device supports USB DFU class." "$dir/console.log"; do
+        if [ $SECONDS -ge $deadline ] || ! kill -0 $BOARD_PID 2>/dev/null || grep -q -e "cannot start" -e "crashed" "$dir/console.log"; then
+            echo "board did not start:" >&2; cat "$dir/console.log" >&2; return 1
+        fi
+        sleep 0.2
+    done
+}
+usbip_stop() { kill -TERM "$BOARD_PID" 2>/dev/null; wait "$BOARD_PID" 2>/dev/null || true; BOARD_PID=; }
+
+section_usbip() {
+    out "## 2b. Download with the real dfu-util over USB/IP (virtual board; wall time, noisy)"
+    out ""
+    local dfu=$BUILD/bin/vboard-dfu-util dir=$DATA/usbip
+    if [ ! -x "$dfu" ] || [ ! -f "$BUILD/images/dfu.signed.bin" ] || ! command -v dfu-util >/dev/null; then
+        out "not measured: needs build/bin/vboard-dfu-util, build/images and dfu-util (make bootstrap build)"; out ""; return
+    fi
+    rm -rf "$dir" && mkdir -p "$dir"
+    # A signed 400 KiB image (the development key the sample bootloader trusts).
+    rm -f "$dir/payload.bin" && truncate -s $((400 * 1024 - 512)) "$dir/payload.bin"
+    "$BUILD/bin/dfuimg" sign -k "$ROOT/keys/dev-rsa-2048.pem" -H 0x200 --pad-header --align 4 -v 2.0.0 -S 0x76000 \
+        "$dir/payload.bin" "$dir/dl.img" >/dev/null
+    rm -f "$dir/small.bin" && truncate -s $((4 * 1024 - 512)) "$dir/small.bin"
+    "$BUILD/bin/dfuimg" sign -k "$ROOT/keys/dev-rsa-2048.pem" -H 0x200 --pad-header --align 4 -v 2.0.0 -S 0x76000 \
+        "$dir/small.bin" "$dir/small.img" >/dev/null
+    local size small; size=$(stat -c %s "$dir/dl.img"); small=$(stat -c %s "$dir/small.img")
+
+    # Wall time of dfu-util (3 runs each, fresh board each): the 400 KiB image
+    # and a 4 KiB one (same run-time -> DFU mode switch and enumeration).
+    local i t0 t1 img walls="" swalls=""
+    for i in 1 2 3 4 5 6; do
+        img=$dir/dl.img; [ $i -gt 3 ] && img=$dir/small.img
+        usbip_board "$dir" || { out "not measured: the board did not start"; out ""; return; }
+        t0=$(date +%s%N)
+        "$dfu" --alt 1 --download "$img" >"$dir/dfu-util-$i.log" 2>&1 || { usbip_stop; out "not measured: dfu-util failed (see $dir/dfu-util-$i.log)"; out ""; return; }
+        t1=$(date +%s%N)
+        usbip_stop
+        if [ $i -le 3 ]; then walls="$walls $(((t1 - t0) / 1000000))"; else swalls="$swalls $(((t1 - t0) / 1000000))"; fi
+    done
+    local med smed
+    med=$(echo $walls | tr ' ' '\n' | sort -n | sed -n 2p); smed=$(echo $swalls | tr ' ' '\n' | sort -n | sed -n 2p)
+
+    # Device-process instructions: the board under callgrind (children
+    # traced: vboard execs the bootloader, which execs the sample), once with
+    # the download and once with only an enumeration (dfu-util --list); the
+    # difference is the download's cost.
+    local runs="dl list" r ir_dl=0 ir_list=0 f app
+    if command -v valgrind >/dev/null && [ -f "$BUILD/bench/lib/libbench_fexecve_shim.so" ]; then
+        for r in $runs; do
+            rm -rf "$dir"/cg.$r.* "$dir/exec" && mkdir -p "$dir/exec"
+            # bench/usbip/fexecve_shim.c: exec by path, so valgrind follows.
+            usbip_board "$dir" env BENCH_EXEC_DIR="$dir/exec" LD_PRELOAD="$BUILD/bench/lib/libbench_fexecve_shim.so" \
+                valgrind -q --tool=callgrind --trace-children=yes --callgrind-out-file="$dir/cg.$r.%p" ||
+                { usbip_stop; ir_dl=0; break; }
+            if [ $r = dl ]; then "$dfu" --alt 1 --download "$dir/dl.img" >"$dir/cg-dfu-util.log" 2>&1 || true
+            else "$dfu" --list >"$dir/cg-dfu-util.log" 2>&1 || true; fi
+            # The firmware process is stopped with SIGKILL by the board, so
+            # ask callgrind for a dump of every process of this run first.
+            local pid
+            for f in "$dir"/cg.$r.*; do
+                pid=${f##*.}
+                callgrind_control -d "$pid" >/dev/null 2>&1 || true
+            done
+            sleep 1
+            usbip_stop
+            # The DFU sample: of the programs started from flash (exec/), the
+            # dump with the most instructions (the bootloader's is smaller).
+            app=$(for f in "$dir"/cg.$r.*; do
+                grep -q '^cmd:.*/exec/exec-' "$f" && printf '%s %s\n' "$(awk '/^summary:/ { print $2 }' "$f")" "$f"
+            done | sort -n | tail -1)
+            app=${app:-0}
+            [ $r = dl ] && ir_dl=${app%% *} || ir_list=${app%% *}
+        done
+    fi
+    out "| what | figure |"
+    out "|---|---|"
+    out "| image | $(num "$size") B signed (400 KiB payload), slot1 at the download offset |"
+    out "| dfu-util --alt 1 --download, wall time, 3 runs (includes the switch to DFU mode and re-enumeration) | $(echo $walls | sed 's/ / ms, /g') ms |"
+    out "| same with a $(num "$small") B image, 3 runs | $(echo $swalls | sed 's/ / ms, /g') ms |"
+    out "| wall time per KiB: (median 400 KiB - median small) / KiB difference | $(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.2f ms", (a - b) / ((s - t) / 1024) }') |"
+    if [ "$ir_dl" -gt 0 ] && [ "$ir_list" -gt 0 ]; then
+        out "| device process (DFU sample) instructions: download run / enumeration-only run | $(num "$ir_dl") / $(num "$ir_list") Ir |"
+        out "| device process instructions per KiB downloaded (difference / size) | $(num $(((ir_dl - ir_list) * 1024 / size))) Ir/KiB |"
+    else
+        out "| device process instructions | not measured (valgrind missing or the run failed) |"
+    fi
+    out ""
+}
 
 # ------------------------------------------------------- 3. image validation
 # A full slot: 120 sectors of 4 KiB (480 KiB); the image fills all but the
