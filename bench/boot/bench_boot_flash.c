@@ -78,10 +78,7 @@ static int validate(void *ctx, const struct flash_area *fa, uint32_t image_off, 
     out->total_size = info.total_size;
     out->hdr_size = info.hdr.hdr_size;
     out->img_size = info.hdr.img_size;
-    out->version.major = info.hdr.ver.major;
-    out->version.minor = info.hdr.ver.minor;
-    out->version.revision = info.hdr.ver.revision;
-    out->version.build = info.hdr.ver.build_num;
+    out->version = info.hdr.ver;
     return DFB_OK;
 }
 
