@@ -97,6 +97,14 @@ __attribute__((noinline)) static int ed_verify(const struct job *j, const uint8_
     return crypto_sign_verify_detached(j->sig, digest, 32, j->key + 12);
 }
 
+/* The floor's "flash read": a copy into the chunk buffer, kept out of line
+ * so its cost shows apart in the profile. */
+__attribute__((noinline)) void floor_read(uint8_t *dst, const uint8_t *src, size_t n);
+__attribute__((noinline)) void floor_read(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+
 /* The measured part. */
 __attribute__((noinline)) int floor_run(const struct job *j);
 __attribute__((noinline)) int floor_run(const struct job *j)
@@ -111,7 +119,7 @@ __attribute__((noinline)) int floor_run(const struct job *j)
     while (off < j->hashed) {
         size_t n = j->hashed - off < j->chunk ? j->hashed - off : j->chunk;
 
-        memcpy(buf, j->img + off, n);
+        floor_read(buf, j->img + off, n);
         mbedtls_sha256_update_ret(&ctx, buf, n);
         off += n;
     }
