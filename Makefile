@@ -3,7 +3,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all bootstrap build test test-unit cross clang demo clean
+.PHONY: all bootstrap build test test-unit cross clang demo bench clean
 
 all: build
 
@@ -35,6 +35,10 @@ test-unit: build
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
+
+# Benchmark tables (figures, not tests): see docs/performance.md.
+bench: build cross
+	bash bench/bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

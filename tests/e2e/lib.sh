@@ -144,12 +144,12 @@ expect_not() { ! tail -n +$((seen + 1)) "$console" | grep -q -F -- "$1"; }
 # skip_console: forget everything printed so far
 skip_console() { seen=$(wc -l < "$console"); }
 
-# dfu LOG args...: runs dfu-util through the library, output in LOG; returns
-# dfu-util's exit status.
+# dfu LOG args...: runs dfu-util through the library (at most 60 s), output
+# in LOG; returns dfu-util's exit status (124 if it hung).
 dfu() {
   local log=$1; shift
   echo "\$ dfu-util $*" > "$log"
-  (cd "$work" && "$dfu_util" "$@") >> "$log" 2>&1
+  (cd "$work" && timeout 60 "$dfu_util" "$@") >> "$log" 2>&1
 }
 
 # region FILE OFF LEN OUT: copies bytes [OFF, OFF+LEN) of FILE to OUT

@@ -1,0 +1,488 @@
+#!/usr/bin/env bash
+# Prints the benchmark tables (see docs/performance.md).
+#
+#   bench/bench.sh [BUILD_DIR] [SECTION...]
+#
+# Sections: flash dfu usbip validate footprint (default: all). BUILD_DIR (default
+# build) must hold a host build (`make build`); the footprint section also
+# uses the Cortex-M4 build in BUILD_DIR/cortex-m4 (`make cross`).
+# Data and raw outputs go to BUILD_DIR/bench/data; the tables are also
+# written to BUILD_DIR/bench/results.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build}
+shift || true
+SECTIONS=${*:-"flash dfu usbip validate footprint"}
+FP=
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BIN=$BUILD/bench/bin
+DATA=$BUILD/bench/data
+RESULTS=$BUILD/bench/results.md
+mkdir -p "$DATA"
+: >"$RESULTS"
+BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+
+out() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+have() { [ -x "$BIN/$1" ]; }
+# Thousands separators.
+num() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
+
+# ---------------------------------------------------------------- callgrind
+# cg NAME FUNC CMD...: instructions executed inside FUNC (callgrind
+# --toggle-collect), lazy symbol binding done at load time (LD_BIND_NOW) so
+# it is not counted. The profile stays in $DATA/NAME.cg.
+cg() {
+    local name=$1 func=$2
+    shift 2
+    LD_BIND_NOW=1 valgrind --tool=callgrind --toggle-collect="$func" --callgrind-out-file="$DATA/$name.cg" \
+        "$@" >"$DATA/$name.out" 2>"$DATA/$name.err" || {
+        echo "FAILED: $*" >&2
+        cat "$DATA/$name.out" "$DATA/$name.err" >&2
+        return 1
+    }
+    awk '/^summary:/ { print $2 }' "$DATA/$name.cg"
+}
+# cg_incl NAME FUNC: inclusive instructions of FUNC in profile NAME (0 if absent).
+cg_incl() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$DATA/$1.cg" 2>/dev/null |
+        awk -v f="$2" '{ gsub(",", "", $1) }
+            !found && $0 ~ ("[:]" f "( |$)") { print $1; found = 1 } END { if (!found) print 0 }'
+}
+# kv LINE KEY: the value of KEY=... in a key=value line.
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+s_of() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+
+# ------------------------------- 2b. real dfu-util over USB/IP (wall time)
+# The virtual board (bootloader + DFU sample) exported over USB/IP, the
+# system's dfu-util through dfuboot's libusb (build/bin/vboard-dfu-util).
+# usbip_board DIR [COMMAND PREFIX...]: starts the board on a fresh port (the
+# server's port stays in TIME_WAIT after a run), sets BOARD_PID and DFUBOOT_USBIP.
+USBIP_PORT=${BENCH_USBIP_PORT:-$((20000 + $$ % 10000))}
+usbip_board() {
+    local dir=$1 try
+    shift
+    "$BUILD/bin/vboard" create "$dir/flash.bin" --layout nrf52840dk >/dev/null
+    "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition mcuboot "$BUILD/images/bootloader.bin" >/dev/null
+    "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition slot0 "$BUILD/images/dfu.signed.bin" >/dev/null
+    for try in 1 2 3 4 5; do
+        local port=$USBIP_PORT
+        USBIP_PORT=$((USBIP_PORT + 1))
+        export DFUBOOT_USBIP=127.0.0.1:$port
+        : >"$dir/console.log"
+        "$@" "$BUILD/bin/vboard" run "$dir/flash.bin" --usbip "127.0.0.1:$port" >>"$dir/console.log" 2>&1 &
+        BOARD_PID=$!
+        local deadline=$((SECONDS + 90))
+        until grep -q "This device supports USB DFU class." "$dir/console.log"; do
+            if grep -q "Address already in use" "$dir/console.log"; then
+                wait $BOARD_PID 2>/dev/null || true
+                continue 2
+            fi
+            if [ $SECONDS -ge $deadline ] || ! kill -0 $BOARD_PID 2>/dev/null ||
+                grep -q -e "cannot start" -e "crashed" "$dir/console.log"; then
+                echo "board did not start:" >&2; cat "$dir/console.log" >&2; usbip_stop; return 1
+            fi
+            sleep 0.2
+        done
+        return 0
+    done
+    echo "board did not start: no free port" >&2
+    return 1
+}
+usbip_stop() { kill -TERM "$BOARD_PID" 2>/dev/null; wait "$BOARD_PID" 2>/dev/null || true; BOARD_PID=; }
+
+section_usbip() {
+    out "## 2b. Download with the real dfu-util over USB/IP (virtual board; wall time, noisy)"
+    out ""
+    local dfu=$BUILD/bin/vboard-dfu-util dir=$DATA/usbip
+    if [ ! -x "$dfu" ] || [ ! -f "$BUILD/images/dfu.signed.bin" ] || ! command -v dfu-util >/dev/null; then
+        out "not measured: needs build/bin/vboard-dfu-util, build/images and dfu-util (make bootstrap build)"; out ""; return
+    fi
+    rm -rf "$dir" && mkdir -p "$dir"
+    # A signed 400 KiB image (the development key the sample bootloader trusts).
+    rm -f "$dir/payload.bin" && truncate -s $((400 * 1024 - 512)) "$dir/payload.bin"
+    "$BUILD/bin/dfuimg" sign -k "$ROOT/keys/dev-rsa-2048.pem" -H 0x200 --pad-header --align 4 -v 2.0.0 -S 0x76000 \
+        "$dir/payload.bin" "$dir/dl.img" >/dev/null
+    rm -f "$dir/small.bin" && truncate -s $((4 * 1024 - 512)) "$dir/small.bin"
+    "$BUILD/bin/dfuimg" sign -k "$ROOT/keys/dev-rsa-2048.pem" -H 0x200 --pad-header --align 4 -v 2.0.0 -S 0x76000 \
+        "$dir/small.bin" "$dir/small.img" >/dev/null
+    local size small; size=$(stat -c %s "$dir/dl.img"); small=$(stat -c %s "$dir/small.img")
+
+    # Wall time of dfu-util (3 runs each, fresh board each): the 400 KiB image
+    # and a 4 KiB one (same run-time -> DFU mode switch and enumeration).
+    local i t0 t1 img walls="" swalls=""
+    for i in 1 2 3 4 5 6; do
+        img=$dir/dl.img; [ $i -gt 3 ] && img=$dir/small.img
+        usbip_board "$dir" || { out "not measured: the board did not start"; out ""; return; }
+        t0=$(date +%s%N)
+        "$dfu" --alt 1 --download "$img" >"$dir/dfu-util-$i.log" 2>&1 || { usbip_stop; out "not measured: dfu-util failed (see $dir/dfu-util-$i.log)"; out ""; return; }
+        t1=$(date +%s%N)
+        usbip_stop
+        if [ $i -le 3 ]; then walls="$walls $(((t1 - t0) / 1000000))"; else swalls="$swalls $(((t1 - t0) / 1000000))"; fi
+    done
+    local med smed
+    med=$(echo $walls | tr ' ' '\n' | sort -n | sed -n 2p); smed=$(echo $swalls | tr ' ' '\n' | sort -n | sed -n 2p)
+
+    # Device-process instructions: the board under callgrind (children
+    # traced: vboard execs the bootloader, which execs the sample), once with
+    # the download and once with only an enumeration (dfu-util --list); the
+    # difference is the download's cost.
+    local runs="dl list" r ir_dl=0 ir_list=0 f app
+    if command -v valgrind >/dev/null && [ -f "$BUILD/bench/lib/libbench_fexecve_shim.so" ]; then
+        for r in $runs; do
+            rm -rf "$dir"/cg.$r.* "$dir/exec" && mkdir -p "$dir/exec"
+            # bench/usbip/fexecve_shim.c: exec by path, so valgrind follows.
+            usbip_board "$dir" env BENCH_EXEC_DIR="$dir/exec" LD_PRELOAD="$BUILD/bench/lib/libbench_fexecve_shim.so" \
+                valgrind -q --tool=callgrind --trace-children=yes --callgrind-out-file="$dir/cg.$r.%p" ||
+                { usbip_stop; ir_dl=0; break; }
+            if [ $r = dl ]; then "$dfu" --alt 1 --download "$dir/dl.img" >"$dir/cg-dfu-util.log" 2>&1 || true
+            else "$dfu" --list >"$dir/cg-dfu-util.log" 2>&1 || true; fi
+            # The firmware process is stopped with SIGKILL by the board, so
+            # ask callgrind for a dump of every process of this run first.
+            local pid
+            for f in "$dir"/cg.$r.*; do
+                pid=${f##*.}
+                callgrind_control -d "$pid" >/dev/null 2>&1 || true
+            done
+            sleep 1
+            usbip_stop
+            # The DFU sample: of the programs started from flash (exec/), the
+            # dump with the most instructions (the bootloader's is smaller).
+            app=$(for f in "$dir"/cg.$r.*; do
+                grep -q '^cmd:.*/exec/exec-' "$f" && printf '%s %s\n' "$(awk '/^summary:/ { print $2 }' "$f")" "$f"
+            done | sort -n | tail -1)
+            app=${app:-0}
+            [ $r = dl ] && ir_dl=${app%% *} || ir_list=${app%% *}
+        done
+    fi
+    out "| what | figure |"
+    out "|---|---|"
+    out "| image | $(num "$size") B signed (400 KiB payload), slot1 at the download offset |"
+    out "| dfu-util --alt 1 --download, wall time, 3 runs (includes the switch to DFU mode and re-enumeration) | $(echo $walls | sed 's/ / ms, /g') ms |"
+    out "| same with a $(num "$small") B image, 3 runs | $(echo $swalls | sed 's/ / ms, /g') ms |"
+    out "| wall time per KiB: (median 400 KiB - median small) / KiB difference | $(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.2f ms", (a - b) / ((s - t) / 1024) }') |"
+    if [ "$ir_dl" -gt 0 ] && [ "$ir_list" -gt 0 ]; then
+        out "| device process (DFU sample) instructions: download run / enumeration-only run | $(num "$ir_dl") / $(num "$ir_list") Ir |"
+        out "| device process instructions per KiB downloaded (difference / size) | $(num $(((ir_dl - ir_list) * 1024 / size))) Ir/KiB |"
+    else
+        out "| device process instructions | not measured (valgrind missing or the run failed) |"
+    fi
+    out ""
+}
+
+# ------------------------------------------------------- 3. image validation
+# A full slot: 120 sectors of 4 KiB (480 KiB); the image fills all but the
+# last sector (476 KiB hashed: header 512 B + body), signed by dfuimg.
+section_validate() {
+    local dfuimg=$BUILD/bin/dfuimg slot=0x78000 hashed=487424 alg key
+    if [ ! -x "$dfuimg" ] || ! have bench_validate || ! have bench_floor; then
+        out "## 3. Boot: validating a full slot"; out ""; out "missing programs (make build)"; return
+    fi
+    if ! command -v valgrind >/dev/null; then
+        out "## 3. Boot: validating a full slot"; out ""; out "valgrind not installed"; return
+    fi
+    # Zero bytes: SHA-256 costs the same whatever the content.
+    [ -f "$DATA/payload.bin" ] || truncate -s $((hashed - 512)) "$DATA/payload.bin"
+    [ -f "$DATA/ecdsa-p256.pem" ] || "$dfuimg" keygen -t ecdsa-p256 -k "$DATA/ecdsa-p256.pem" >/dev/null
+    [ -f "$DATA/ed25519.pem" ] || "$dfuimg" keygen -t ed25519 -k "$DATA/ed25519.pem" >/dev/null
+    cp "$ROOT/keys/dev-rsa-2048.pem" "$DATA/rsa2048.pem"
+    for alg in rsa2048 ecdsa-p256 ed25519; do
+        key=$DATA/$alg.pem
+        "$dfuimg" getpub -k "$key" -e raw -o "$DATA/$alg.der" >/dev/null
+        if [ ! -f "$DATA/$alg.img" ] || [ "$key" -nt "$DATA/$alg.img" ]; then
+            "$dfuimg" sign -k "$key" -H 0x200 --pad-header --align 4 -v 1.0.0 -S $slot \
+                "$DATA/payload.bin" "$DATA/$alg.img" >/dev/null
+        fi
+    done
+
+    local -A V F
+    out "## 3. Boot: instructions to validate a full slot (callgrind, deterministic)"
+    out ""
+    out "Image: 476 KiB hashed (header + body) in a 480 KiB slot on the simulated flash."
+    out "dfuboot = image_validate() as built (IMAGE_VALIDATE_CHUNK 128) with the host crypto adapter;"
+    out "floor = same bytes hashed in 1 KiB chunks with the same mbedTLS SHA-256, digest compared, one verify (same library calls)."
+    out ""
+    out "| signature | dfuboot Ir | floor Ir | ratio | goal | MCUboot 2d4bacc ratio (Ir) |"
+    out "|---|---:|---:|---:|---:|---:|"
+    for alg in rsa2048 ecdsa-p256 ed25519; do
+        V[$alg]=$(cg "validate-$alg" image_validate "$BIN/bench_validate" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
+        F[$alg]=$(cg "floor-$alg" floor_run "$BIN/bench_floor" "$DATA/$alg.img" "$DATA/$alg.der" $alg 1024)
+        local anchor="-"
+        case $alg in rsa2048) anchor="1.0065 (31.24 M)" ;; ecdsa-p256) anchor="1.0033 (48.72 M)" ;; esac
+        local r; r=$(ratio "${V[$alg]}" "${F[$alg]}")
+        local verdict; verdict=$(awk -v r="$r" 'BEGIN { print (r <= 1.003) ? "met" : "missed" }')
+        out "| $alg | $(num "${V[$alg]}") | $(num "${F[$alg]}") | $r | <= 1.003 ($verdict) | $anchor |"
+    done
+    out ""
+
+    # Where the difference goes (RSA-2048 profiles): the SHA-256 compression
+    # function is the same work in both; the rest is per-call overhead.
+    local a=rsa2048 v=validate-rsa2048 f=floor-rsa2048
+    local v_upd f_upd v_read f_read v_keyh v_ver f_ver reads
+    v_upd=$(cg_incl $v host_sha256_update); f_upd=$(cg_incl $f mbedtls_sha256_update_ret)
+    v_read=$(cg_incl $v flash_area_read); f_read=$(cg_incl $f floor_read)
+    v_keyh=$(cg_incl $v image_key_hash)
+    v_ver=$(cg_incl $v host_rsa_pss_verify); f_ver=$(cg_incl $f rsa_verify)
+    reads=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/$v.out")
+    out "Where the RSA-2048 difference goes (inclusive Ir, same profiles):"
+    out ""
+    out "| part | dfuboot | floor | difference |"
+    out "|---|---:|---:|---:|"
+    out "| SHA-256 updates, compression included (dfuboot: through the adapter, 128 B per call, plus the key hash; floor: 1 KiB per call) | $(num "$v_upd") | $(num "$f_upd") | $(num $((v_upd - f_upd))) |"
+    out "| flash reads (dfuboot: $reads flash_area_read calls: bounds checks, sim driver, copy; floor: 476 copies of 1 KiB) | $(num "$v_read") | $(num "$f_read") | $(num $((v_read - f_read))) |"
+    out "| signature verify (key parse + verify) | $(num "$v_ver") | $(num "$f_ver") | $(num $((v_ver - f_ver))) |"
+    out "| the rest (dfuboot: loop, header and TLV walk, key hash finish; floor: loop, digest compare) | $(num $((V[$a] - v_upd - v_read - v_ver))) | $(num $((F[$a] - f_upd - f_ver - f_read))) | $(num $((V[$a] - v_upd - v_read - v_ver - F[$a] + f_upd + f_ver + f_read))) |"
+    out "| total | $(num "${V[$a]}") | $(num "${F[$a]}") | $(num $((V[$a] - F[$a]))) |"
+    out ""
+    out "The KEYHASH check (SHA-256 of the 270-byte built-in key) is $(num "$v_keyh") Ir of the dfuboot total."
+    out ""
+
+    # Read chunk variants: the same image_validate.c, only the chunk buffer
+    # size differs (bench/CMakeLists.txt).
+    out "Read chunk of image_validate (variants built from a copy of image/image_validate.c; floor unchanged, 1 KiB):"
+    out ""
+    out "| chunk | flash reads | stack for the chunk | Ir | ratio to floor |"
+    out "|---:|---:|---:|---:|---:|"
+    for alg in rsa2048; do
+        local c prog ir rd
+        for c in 128 512 1024 4096; do
+            prog=bench_validate_chunk$c
+            [ $c = 128 ] && prog=bench_validate
+            have $prog || continue
+            ir=$(cg "validate-$alg-c$c" image_validate "$BIN/$prog" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
+            rd=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/validate-$alg-c$c.out")
+            out "| $c$([ $c = 128 ] && echo ' (as built)') | $rd | $c B | $(num "$ir") | $(ratio "$ir" "${F[$alg]}") |"
+        done
+    done
+    out ""
+}
+
+# ------------------------------------------------------ 1. flash per upgrade
+section_flash() {
+    out "## 1. Flash cost per upgrade (simulated flash counters, deterministic)"
+    out ""
+    if ! have bench_boot_flash; then out "missing program bench_boot_flash (boot/ not built)"; out ""; return; fi
+    out "Real boot_go() + image_validate() (hash only) on a simulated nRF52840 flash (4 KiB sectors, 85 ms erase,"
+    out "41 us per word); both images N sectors; counted from the request to the settled state (application"
+    out "request, every boot, the confirmation). Trailer writes: writes of <= 32 bytes (trailer fields, status entries)."
+    out ""
+    out "| N | write align | flow | boots | erases | goal | worst sector erases | bytes programmed | trailer writes | data writes | simulated time | MCUboot offset / move / scratch erases |"
+    out "|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|"
+    local n a line f e goal limit verdict mc
+    for n in 16 64 110; do
+        for a in 4 8; do
+            "$BIN/bench_boot_flash" $n $a >"$DATA/flash-$n-$a.out" || { out "| $n | $a | bench_boot_flash failed | | | | | | | | | |"; continue; }
+            while read -r line; do
+                f=$(kv "$line" flow)
+                e=$(kv "$line" erases)
+                if [ "$f" = "TEST+revert" ]; then
+                    limit=$((3 * n + 4)); goal="<= 3N+4 = $limit"; mc="$((4 * n + 4)) / - / -"
+                else
+                    limit=$((2 * n + 2)); goal="<= 2N+2 = $limit"; mc="$((2 * n + 2)) / $((3 * n + 2)) / $((3 * n + 3))"
+                fi
+                [ "$f" = "TEST+confirm" ] && goal="<= 2N+2 = $limit"
+                verdict=met; [ "$e" -le "$limit" ] || verdict="missed by $((e - limit))"
+                out "| $n | $a | $f | $(kv "$line" boots) | $e | $goal ($verdict) | $(kv "$line" worst_sector_erases) | $(num "$(kv "$line" bytes)") | $(kv "$line" trailer_writes) | $(kv "$line" data_writes) | $(s_of "$(kv "$line" sim_ms)") s | $mc |"
+            done <"$DATA/flash-$n-$a.out"
+        done
+    done
+    out ""
+}
+
+# ------------------------------------------------------------ 2. download
+
+section_dfu() {
+    out "## 2. Download: 400 KiB into slot1 of a simulated nRF52840 (model, deterministic)"
+    out ""
+    if ! have bench_dfu_model; then out "missing program bench_dfu_model (make build)"; out ""; return; fi
+    "$BIN/bench_dfu_model" 400 >"$DATA/dfu-model.out"
+    local floor l1 l2 x
+    floor=$(kv "$(grep '^floor' "$DATA/dfu-model.out")" ms)
+    out "USB 2.0 full-speed control transfers: 45 B overhead per transfer, 13 B per extra 64-byte packet,"
+    out "at most 19 packets per 1 ms frame, host latency 1 ms / 0.125 ms per transfer; dfu-util's loop"
+    out "(DNLOAD, GETSTATUS until dfuDNLOAD-IDLE, sleeping bwPollTimeout). Flash time from the simulated flash's clock."
+    out ""
+    out "| device | block (wTransferSize) | bwPollTimeout | requests | flash erases (worst sector) | bytes programmed | USB time (1 ms lat.) | host sleeps | flash time | total, 1 ms lat. | total, 0.125 ms lat. | x floor | goal <= 1.05x (13.33 s) | anchor |"
+    out "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    for x in 4096 1024 512 128; do
+        l1=$(grep "^device xfer=$x lat=1.000" "$DATA/dfu-model.out")
+        l2=$(grep "^device xfer=$x lat=0.125" "$DATA/dfu-model.out")
+        local verdict="-" label="dfuboot, wTransferSize $x (option)"
+        if [ $x = 4096 ]; then
+            label="**dfuboot (default config)**"
+            verdict=$(awk -v a="$(kv "$l1" ratio)" 'BEGIN { print (a <= 1.05) ? "met" : "missed" }')
+        fi
+        out "| $label | $x | as needed (0 on nRF52840) | $(kv "$l1" transfers) | $(kv "$l1" erases) ($(kv "$l1" worst_sector_erases)) | $(num "$(kv "$l1" bytes)") | $(s_of "$(kv "$l1" usb_ms)") s | $(s_of "$(kv "$l1" sleep_ms)") s | $(s_of "$(kv "$l1" flash_ms)") s | $(s_of "$(kv "$l1" total_ms)") s | $(s_of "$(kv "$l2" total_ms)") s | $(kv "$l1" ratio) / $(kv "$l2" ratio) | $verdict | |"
+    done
+    for x in "128 8 36-44" "512 10 15.5-19.8"; do
+        set -- $x
+        l1=$(grep "^policy block=$1 poll=$2 lat=1.000" "$DATA/dfu-model.out")
+        l2=$(grep "^policy block=$1 poll=$2 lat=0.125" "$DATA/dfu-model.out")
+        out "| model check: fixed $1 B / $2 ms policy ($([ $1 = 128 ] && echo "Zephyr legacy" || echo "Zephyr new") class) | $1 | $2 ms fixed | $(kv "$l1" transfers) | 100 (1) | 409,600 | $(s_of "$(kv "$l1" usb_ms)") s | $(s_of "$(kv "$l1" sleep_ms)") s | 12.70 s | $(s_of "$(kv "$l1" total_ms)") s | $(s_of "$(kv "$l2" total_ms)") s | $(ratio "$(kv "$l1" total_ms)" "$floor") / $(ratio "$(kv "$l2" total_ms)" "$floor") | - | $3 s |"
+    done
+    out "| flash-only floor (100 erases + 102,400 words) | | | | 100 | 409,600 | | | $(s_of "$floor") s | $(s_of "$floor") s | $(s_of "$floor") s | 1 | | 12.70 s |"
+    out ""
+    if command -v valgrind >/dev/null; then
+        local ir sim
+        cg dfu-4096 'dev_*' "$BIN/bench_dfu_model" 400 4096 >"$DATA/dfu-4096.ir"
+        ir=$(cat "$DATA/dfu-4096.ir")
+        sim=$(($(cg_incl dfu-4096 sim_write) + $(cg_incl dfu-4096 sim_erase) + $(cg_incl dfu-4096 sim_read)))
+        out "Device-side instructions for this download (callgrind, host x86-64, wTransferSize 4096): $(num "$ir") Ir in all = $(num $((ir / 400))) Ir/KiB,"
+        out "of which the simulated flash driver (NOR checks, counters) $(num "$sim") Ir; USB core + DFU class + stream writer + flash layer: $(num $(((ir - sim) / 400))) Ir/KiB."
+        out ""
+    fi
+}
+
+# ------------------------------------------------------------ 4. footprint
+M4_CFLAGS="-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections"
+M4_LDFLAGS="-mcpu=cortex-m4 -mthumb -Os --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections -Wl,-e,bench_root"
+
+# m4_link NAME OBJ_OR_LIB...: links from bench_root, writes NAME.map/.elf and
+# NAME.sizes (mapsize.py: object text data bss rodata).
+m4_link() {
+    local name=$1
+    shift
+    arm-none-eabi-gcc $M4_LDFLAGS -Wl,-Map,"$FP/$name.map" -o "$FP/$name.elf" "$@" &&
+        python3 "$ROOT/bench/footprint/mapsize.py" "$FP/$name.map" >"$FP/$name.sizes"
+}
+# m4_sum NAME REGEX [COLUMN]: sum of a column (2 text, 3 data, 4 bss, 5 rodata)
+# over the objects whose name matches REGEX.
+m4_sum() { awk -v re="$2" -v c="${3:-2}" '$1 ~ re { s += $c } END { print s + 0 }' "$FP/$1.sizes"; }
+m4_ram() { echo $(($(m4_sum "$1" "$2" 3) + $(m4_sum "$1" "$2" 4))); }
+
+# The mbedTLS sources of the installed libmbedtls-dev version, from Debian's
+# source package (apt-get source with a private deb-src list, no change to
+# the system's apt configuration), or from $MBEDTLS_SRC.
+fetch_mbedtls() {
+    local dir=$BUILD/bench/mbedtls-src ver apt
+    if [ -n "${MBEDTLS_SRC:-}" ] && [ -f "$MBEDTLS_SRC/library/rsa.c" ]; then echo "$MBEDTLS_SRC"; return; fi
+    for d in "$dir"/*/; do [ -f "$d/library/rsa.c" ] && { echo "${d%/}"; return; }; done
+    ver=$(dpkg-query -W -f '${Version}' libmbedtls-dev 2>/dev/null) || return 1
+    apt=$BUILD/bench/apt
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir"
+    echo "deb-src http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
+    local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1)
+    (cd "$dir" && timeout 300 apt-get "${opts[@]}" update >/dev/null 2>&1 &&
+        timeout 300 apt-get "${opts[@]}" source --download-only "mbedtls=$ver" >/dev/null 2>&1) || return 1
+    tar -C "$dir" -xzf "$dir"/mbedtls_*.orig.tar.gz || return 1
+    for d in "$dir"/*/; do [ -f "$d/library/rsa.c" ] && { echo "${d%/}"; return; }; done
+    return 1
+}
+
+section_footprint() {
+    FP=$BUILD/bench/footprint
+    local lib=$BUILD/cortex-m4/lib/libdfuboot_core.a cc="arm-none-eabi-gcc $M4_CFLAGS -std=c11 -I$ROOT"
+    out "## 4. Footprint: Cortex-M4, -Os -ffunction-sections -fdata-sections, linked with --gc-sections (deterministic)"
+    out ""
+    if [ ! -f "$lib" ] || ! command -v arm-none-eabi-gcc >/dev/null; then
+        out "missing $lib or arm-none-eabi-gcc (make cross)"; out ""; return
+    fi
+    rm -rf "$FP" && mkdir -p "$FP/nolog"
+    out "Each figure is a link rooted at the entry points (bench/footprint/*.c: bench_root calls them; the controller,"
+    out "flash driver, crypto stubs and log sink there are not counted); sizes per object from the linker map"
+    out "(text = .text + .rodata, as arm-none-eabi-size counts it). newlib-nano memcpy/memset/memcmp are listed apart."
+    out ""
+
+    # USB core + DFU class.
+    $cc -c "$ROOT/bench/footprint/usb_dfu.c" -o "$FP/usb_dfu.o"
+    m4_link usb_dfu "$FP/usb_dfu.o" "$lib"
+    local usbd dfu usb_flash usb_libc ram_usb ram_dfu
+    usbd=$(m4_sum usb_dfu ':usbd\.c'); dfu=$(m4_sum usb_dfu ':dfu\.c')
+    usb_flash=$(m4_sum usb_dfu ':(flash_dev|flash_map|stream_writer|layouts)\.c')
+    usb_libc=$(m4_sum usb_dfu '^libc')
+    ram_usb=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_usb" { print $2 }')))
+    ram_dfu=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_dfu" { print $2 }')))
+
+    # Bootloader: as built, and with the LOG_* macros of boot.c compiled out
+    # (a copy of boot/boot.c in which only those three lines differ).
+    $cc -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root.o"
+    m4_link boot "$FP/boot_root.o" "$lib"
+    sed -e 's/^#define LOG_\(INF\|WRN\|ERR\)(b, \.\.\.) sys_log((b)->sys, SYS_LOG_[A-Z]*, __VA_ARGS__)$/#define LOG_\1(b, ...) ((void)(b))/' \
+        "$ROOT/boot/boot.c" >"$FP/nolog/boot.c"
+    local nolog_ok=1
+    [ "$(grep -c '((void)(b))' "$FP/nolog/boot.c")" = 3 ] || nolog_ok=0
+    $cc -c "$FP/nolog/boot.c" -o "$FP/nolog/boot.c.obj"
+    m4_link boot-nolog "$FP/boot_root.o" "$FP/nolog/boot.c.obj" "$lib"
+
+    local b_logic b_img b_rs b_flash b_libc b_ram n_logic n_img n_rs n_ram
+    b_logic=$(m4_sum boot ':boot(_trailer)?\.c'); b_img=$(m4_sum boot ':image(_validate)?\.c')
+    b_rs=$(m4_sum boot ':image_validate\.c' 5)
+    b_flash=$(m4_sum boot ':(flash_dev|flash_map|layouts|errors)\.c'); b_libc=$(m4_sum boot '^libc')
+    b_ram=$(m4_ram boot ':(boot|boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
+    n_logic=$(m4_sum boot-nolog '^boot(_trailer)?\.c|:boot_trailer\.c'); n_img=$(m4_sum boot-nolog ':image(_validate)?\.c')
+    n_ram=$(m4_ram boot-nolog '^boot\.c|:(boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
+    local n_tot=$((n_logic + n_img)) b_tot=$((b_logic + b_img))
+    local v1 v2
+    v1=$([ $n_tot -le 4200 ] && echo met || echo "missed by $((n_tot - 4200)) B ($(ratio $n_tot 6034)x MCUboot)")
+    v2=$([ $n_ram -le 2048 ] && echo met || echo "missed by $((n_ram - 2048)) B")
+    [ $nolog_ok = 1 ] || v1="$v1 (log macros not found in boot.c: logs NOT removed)"
+
+    out "| component | text | of which .rodata | static RAM (.data + .bss) | goal | anchor |"
+    out "|---|---:|---:|---:|---|---|"
+    out "| **boot logic, logs compiled out**: boot.c + boot_trailer.c ($(num $n_logic)) + image.c + image_validate.c ($(num $n_img)) | $(num $n_tot) | $(num $(($(m4_sum boot-nolog '^boot\.c|:(boot_trailer|image|image_validate)\.c' 5)))) | $(num $n_ram) | text <= 4,200 ($v1); RAM <= 2,048 ($v2) | MCUboot swap-offset + RSA-2048: 6,034 text, 3,444 bss (move 5,390, scratch 6,102) |"
+    out "| boot logic as built (log calls and strings in) | $(num $b_tot) | $(num $(m4_sum boot ':(boot|boot_trailer|image|image_validate)\.c' 5)) | $(num $b_ram) | | |"
+    out "| of which image_validate's failure-reason strings (.rodata) | $(num $b_rs) | $(num $b_rs) | | | |"
+    out "| flash layer the bootloader calls (flash_dev.c, flash_map.c, errors.c; MCUboot's figure has no equivalent: Zephyr's flash_map) | $(num $b_flash) | | 0 | | |"
+    out "| newlib-nano memcpy/memset/memcmp (bootloader link) | $(num $b_libc) | | | | |"
+    out "| **USB device core + DFU class**: usbd.c ($(num $usbd)) + dfu.c ($(num $dfu)) | $(num $((usbd + dfu))) | $(num $(m4_sum usb_dfu ':(usbd|dfu)\.c' 5)) | 0 (caller's objects: struct usb_device $(num "$ram_usb") + struct dfu $(num "$ram_dfu") = $(num $((ram_usb + ram_dfu)))) | text <= 3,600 ($([ $((usbd + dfu)) -le 3600 ] && echo met || echo "missed by $((usbd + dfu - 3600)) B")) | TinyUSB device core + DFU: 3,600 text, 4,450 bss (4,096 B buffer included) |"
+    out "| flash path DFU downloads through (stream_writer.c, flash_map.c, flash_dev.c) | $(num $usb_flash) | | 0 | | (TinyUSB's DFU class leaves flash to the application) |"
+    out "| newlib-nano memcpy/memmove/memset (USB link) | $(num $usb_libc) | | | | |"
+
+    # Stack: the RAM the boot logic does use (static RAM is only boot_buf).
+    mkdir -p "$FP/su"
+    local f
+    for f in boot/boot.c boot/boot_trailer.c image/image.c image/image_validate.c; do
+        $cc -fstack-usage -c "$ROOT/$f" -o "$FP/su/$(basename "$f" .c).o"
+    done
+    local frames chain
+    frames=$(cat "$FP"/su/*.su | awk -F'\t' '{ n = split($1, p, ":"); print p[n], $2 }')
+    chain=$(printf '%s\n' "$frames" | awk '$1 ~ /^(boot_go|image_validate|image_hash_compute|hash_range)$/ { s += $2; d = d sep $1 " " $2; sep = " + " } END { print d " = " s }')
+    out "| stack (not static RAM): deepest frames on the validation path, -fstack-usage: $chain B, plus the crypto's own and the validate callback's | | | $(printf '%s\n' "$chain" | awk '{ print $NF }') (stack) | | MCUboot's 3,444 B bss is static |"
+
+    # With crypto: image/crypto_host.c over mbedTLS built for Cortex-M4.
+    local src
+    if ! src=$(fetch_mbedtls); then
+        out "| with crypto | not measured | | | | mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28) |"
+        out ""
+        return
+    fi
+    mkdir -p "$FP/mbedtls"
+    local mflags=($M4_CFLAGS -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"')
+    local f i=0 failed=0
+    for f in "$src"/library/*.c; do
+        arm-none-eabi-gcc "${mflags[@]}" -c "$f" -o "$FP/mbedtls/$(basename "$f" .c).o" 2>>"$FP/mbedtls.log" &
+        i=$((i + 1))
+        [ $((i % ${BENCH_JOBS:-2})) = 0 ] && { wait || failed=1; }
+    done
+    wait || failed=1
+    [ -f "$FP/mbedtls/rsa.o" ] && [ -f "$FP/mbedtls/ecdsa.o" ] ||
+        { out "| with crypto | not measured (mbedTLS cross build failed, see $FP/mbedtls.log) | | | | |"; out ""; return; }
+    arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
+    $cc -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
+        '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/image/crypto_host.c" -o "$FP/crypto_host.c.obj"
+    $cc -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root_crypto.o"
+    m4_link boot-crypto "$FP/boot_root_crypto.o" "$FP/nolog/boot.c.obj" "$FP/crypto_host.c.obj" "$lib" "$FP/libmbedcrypto-m4.a"
+    local c_mbed c_adapt c_gcc c_libc c_ram c_all
+    c_mbed=$(m4_sum boot-crypto '^libmbedcrypto'); c_adapt=$(m4_sum boot-crypto '^crypto_host')
+    c_gcc=$(m4_sum boot-crypto '^libgcc'); c_libc=$(m4_sum boot-crypto '^libc')
+    c_ram=$(m4_ram boot-crypto '^libmbedcrypto|^crypto_host')
+    c_all=$(arm-none-eabi-size "$FP/boot-crypto.elf" | awk 'NR == 2 { print $1 }')
+    out "| crypto: image/crypto_host.c adapter ($(num $c_adapt)) + mbedTLS $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/version.h") RSA-2048 PSS + ECDSA P-256 + SHA-256, MCUboot-like config ($(num $c_mbed)) + libgcc division ($(num $c_gcc)) | $(num $((c_adapt + c_mbed + c_gcc))) | $(num $(m4_sum boot-crypto '^libmbedcrypto|^crypto_host' 5)) | $(num $c_ram) | | MCUboot's figure excludes crypto |"
+    out "| **bootloader with crypto, whole link** (boot logic without logs + flash layer + crypto + newlib-nano incl. malloc: $(num $c_libc)) | $(num $((c_all - $(m4_sum boot-crypto '^boot_root')))) | | $(num $(($(m4_ram boot-crypto '.') - $(m4_ram boot-crypto '^boot_root')))) | | |"
+    out ""
+    out "Largest mbedTLS objects in that link: $(grep '^libmbedcrypto' "$FP/boot-crypto.sizes" | sort -k2 -n -r | head -5 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+    out ""
+}
+
+out "Host programs built with CMAKE_BUILD_TYPE=${BUILD_TYPE:-?} ($BUILD); $(nproc) CPUs; $(date -u +%Y-%m-%d)."
+out ""
+for s in $SECTIONS; do
+    if declare -F "section_$s" >/dev/null; then
+        "section_$s"
+    else
+        echo "unknown or unavailable section: $s" >&2
+    fi
+done
+echo "(tables also in $RESULTS)"
