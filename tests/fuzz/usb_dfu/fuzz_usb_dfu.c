@@ -7,7 +7,8 @@
  *           5 manifest callback fails, 6 sync_write_ms = 0 (dfuDNBUSY),
  *           7 slot1_offset = 0x200
  *   byte 1: bits 0-2 wTransferSize (64, 256, 1024, 4096, 1, 100, 2048, 512),
- *           bits 3-4 OUT packet size (64, 8, 16, 4096)
+ *           bits 3-4 OUT packet size (64, 8, 16, 4096), bit 5 slot1_limit
+ *           = slot size - 4 KiB (the trailer sector must stay untouched)
  *   operations (first byte mod 8):
  *     0  raw SETUP: 8 bytes; for host-to-device with wLength > 0 a u16
  *        "cut": the host sends only that many data bytes, then goes away
@@ -30,8 +31,9 @@
  *     in them;
  *   - every SETUP gets exactly one answer; IN data never exceeds wLength;
  *     an OUT buffer is exactly wLength;
- *   - the flash is never written or erased outside slot1 (checked at every
- *     driver call and by comparing a snapshot of everything outside slot1);
+ *   - the flash is never written or erased outside slot1, nor past
+ *     slot1_limit (checked at every driver call and by comparing a snapshot
+ *     of everything else);
  *   - with upload disabled, slot0 is never even read. */
 #include <stdbool.h>
 #include <string.h>
@@ -55,6 +57,7 @@ static const struct flash_geometry geo = { .size = FLASH_SIZE, .write_block_size
 
 static struct sim_flash sf;
 static uint8_t *baseline;
+static uint32_t slot1_end; /* SLOT1_OFF + slot1_limit (or the slot's end) */
 static struct flash_dev guard_dev;
 static bool upload_enabled;
 
@@ -69,6 +72,8 @@ static void in_slot1(const char *what, uint32_t off, uint32_t len)
 {
     if (off < SLOT1_OFF || len > SLOT_SIZE || off - SLOT1_OFF > SLOT_SIZE - len)
         FUZZ_FAIL("%s outside slot1 at 0x%x (+0x%x)", what, off, len);
+    if (off + len > slot1_end)
+        FUZZ_FAIL("%s past slot1_limit at 0x%x (+0x%x), limit 0x%x", what, off, len, slot1_end);
 }
 
 static int gd_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
@@ -305,6 +310,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.sync_write_ms = (c0 & 0x40) ? 0 : 1000;
     cfg.slot1_offset = (c0 & 0x80) ? 0x200 : 0;
     cfg.transfer_size = xfer_sizes[c1 & 7];
+    cfg.slot1_limit = (c1 & 0x20) ? SLOT_SIZE - 0x1000 : 0; /* keep the trailer sector */
+    slot1_end = SLOT1_OFF + (cfg.slot1_limit ? cfg.slot1_limit : SLOT_SIZE);
     host.packet = packets[(c1 >> 3) & 3];
     cfg.slot0 = &slot0;
     cfg.slot1 = &slot1;
@@ -382,9 +389,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     dfu_status(&dfu), dfu.alt, host.answer, host.in_len);
     }
 
-    /* nothing outside slot1 changed */
+    /* nothing outside slot1 (up to its limit) changed */
     if (memcmp(sf.mem, baseline, SLOT1_OFF) != 0 ||
-        memcmp(sf.mem + SLOT1_OFF + SLOT_SIZE, baseline + SLOT1_OFF + SLOT_SIZE, FLASH_SIZE - SLOT1_OFF - SLOT_SIZE))
+        memcmp(sf.mem + slot1_end, baseline + slot1_end, FLASH_SIZE - slot1_end))
         FUZZ_FAIL("flash outside slot1 changed");
     return 0;
 }
