@@ -1,0 +1,88 @@
+# lib.sh: shell functions for commands run in the linux-vm.sh guest
+# (busybox sh). Sourced before the command; see linux-vm.sh --help.
+
+VM_USBIP_HOST=${VM_USBIP_HOST:-10.0.2.100}
+VM_BUSID=${VM_BUSID:-1-1}
+VM_ENUM_TIMEOUT=${VM_ENUM_TIMEOUT:-20}
+export VM_USBIP_HOST VM_BUSID VM_ENUM_TIMEOUT
+
+# USB devices (not interfaces, not root hubs) the kernel knows, one per line.
+vm_usb_devices() {
+  ls /sys/bus/usb/devices 2>/dev/null | grep -v -e ':' -e '^usb'
+}
+
+# A device is ready for libusb once it is configured and has its /dev node.
+vm_usb_ready() {
+  local d=/sys/bus/usb/devices/$1 bus dev
+  [ -n "$(cat "$d/bConfigurationValue" 2>/dev/null)" ] || return 1
+  bus=$(cat "$d/busnum" 2>/dev/null) && dev=$(cat "$d/devnum" 2>/dev/null) || return 1
+  [ -e "$(printf '/dev/bus/usb/%03d/%03d' "$bus" "$dev")" ]
+}
+
+# vm_attach [BUSID]: imports the export and waits until the kernel has
+# enumerated and configured the device; prints its sysfs name.
+vm_attach() {
+  local b=${1:-$VM_BUSID} before d i=0
+  before=" $(vm_usb_devices | tr '\n' ' ') "
+  usbip attach -r "$VM_USBIP_HOST" -b "$b" || return 1
+  while [ $i -lt $((VM_ENUM_TIMEOUT * 10)) ]; do
+    for d in $(vm_usb_devices); do
+      case $before in *" $d "*) continue ;; esac
+      if vm_usb_ready "$d"; then echo "$d"; return 0; fi
+    done
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "vm_attach: $b attached but no device was configured within ${VM_ENUM_TIMEOUT} s" >&2
+  return 1
+}
+
+# vm_detach: detaches every imported device.
+vm_detach() {
+  local p
+  for p in $(usbip port 2>/dev/null | sed -n 's/^Port \([0-9]*\):.*/\1/p'); do
+    usbip detach -p "$p" >/dev/null 2>&1 || true
+  done
+}
+
+# vm_wait_listed [BUSID] [SEC]: waits until the server lists the export again.
+vm_wait_listed() {
+  local b=${1:-$VM_BUSID} i=0 n=$((${2:-$VM_ENUM_TIMEOUT} * 5))
+  while [ $i -lt $n ]; do
+    usbip list -r "$VM_USBIP_HOST" 2>/dev/null | grep -q "^ *$b:" && return 0
+    sleep 0.2
+    i=$((i + 1))
+  done
+  echo "vm_wait_listed: $VM_USBIP_HOST does not list $b" >&2
+  return 1
+}
+
+# vm_reattach [BUSID]: detach, wait until the export is offered, attach.
+vm_reattach() {
+  vm_detach
+  vm_wait_listed "${1:-$VM_BUSID}" && vm_attach "${1:-$VM_BUSID}"
+}
+
+# vm_wait_usb VID:PID [SEC]: waits until lsusb finds such a device.
+vm_wait_usb() {
+  local i=0 n=$((${2:-$VM_ENUM_TIMEOUT} * 10))
+  while [ $i -lt $n ]; do
+    lsusb -d "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "vm_wait_usb: no $1 device within ${2:-$VM_ENUM_TIMEOUT} s" >&2
+  return 1
+}
+
+# vm_wait_gone VID:PID [SEC]: waits until no such device is left.
+vm_wait_gone() {
+  local i=0 n=$((${2:-$VM_ENUM_TIMEOUT} * 10))
+  while [ $i -lt $n ]; do
+    lsusb -d "$1" >/dev/null 2>&1 || return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "vm_wait_gone: $1 still present after ${2:-$VM_ENUM_TIMEOUT} s" >&2
+  return 1
+}
