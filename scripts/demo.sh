@@ -1,11 +1,119 @@
 #!/usr/bin/env bash
-# The seed's story on the virtual board (filled in with the virtual board).
+# The seed's story, scripted on the virtual board:
+#   flash the bootloader and the signed DFU sample; back up slot0 over USB;
+#   download hello_world; reset: test swap; reset: revert; then the
+#   permanent-download variant: download, automatic reboot, permanent swap.
+# Each step says what it does and checks what it expects; any failure stops
+# the story with a message and a non-zero exit.
 set -euo pipefail
-build=${1:-build}
-echo "demo: the virtual board is not built yet; the story will be:"
-echo "  1. create an empty flash, flash the bootloader and the signed DFU sample at slot0"
-echo "  2. power on; back up slot0 over USB (dfu-util --alt 0 --upload) and compare"
-echo "  3. download the signed hello_world to alt 1; reset: 'Swap type: test', 'Hello World!'"
-echo "  4. reset again: 'Swap type: revert', 'This device supports USB DFU class.'"
-echo "  5. permanent-download variant: download, reboot, 'Swap type: perm', stays on hello_world"
-ls "$build/bin" >/dev/null
+
+build=$(cd "${1:-build}" && pwd)
+bin=$build/bin
+images=$build/images
+work=${DFUBOOT_DEMO_DIR:-$build/demo}
+port=${DFUBOOT_DEMO_PORT:-3240}
+dfu_util=$bin/vboard-dfu-util
+export DFUBOOT_USBIP=127.0.0.1:$port
+
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+console=$work/console.log
+board_pid=
+seen=0
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { printf '\ndemo: FAILED: %s\n' "$*" >&2; [ -f "$console" ] && { echo "--- console ---" >&2; cat "$console" >&2; }; exit 1; }
+run() { echo "\$ $*"; "$@" || die "command failed: $*"; }
+cleanup() { [ -n "$board_pid" ] && kill -TERM "$board_pid" 2>/dev/null && wait "$board_pid" 2>/dev/null; true; }
+trap cleanup EXIT
+
+# expect "text" [seconds]: waits for a console line containing text, after
+# everything already matched (so old lines never satisfy a new step).
+expect() {
+  local deadline=$((SECONDS + ${2:-20})) n
+  while :; do
+    n=$(tail -n +$((seen + 1)) "$console" | grep -n -F -m1 -- "$1" | cut -d: -f1 || true)
+    if [ -n "$n" ]; then
+      seen=$((seen + n))
+      echo "   console: $(sed -n "${seen}p" "$console")"
+      return 0
+    fi
+    [ $SECONDS -ge $deadline ] && die "no console line with '$1'"
+    kill -0 "$board_pid" 2>/dev/null || die "the board stopped"
+    sleep 0.1
+  done
+}
+
+power_on() {
+  vboard run flash.bin --usbip "127.0.0.1:$port" >> "$console" 2>&1 &
+  board_pid=$!
+}
+power_off() { kill -TERM "$board_pid"; wait "$board_pid" || true; board_pid=; }
+reset_soc() { echo "\$ (press reset)"; kill -USR1 "$board_pid"; }
+vboard() { "$bin/vboard" "$@"; }
+
+for f in "$images/bootloader.bin" "$images/dfu.signed.bin" "$images/dfu-permanent.signed.bin" \
+         "$images/hello_world.signed.bin" "$dfu_util"; do
+  [ -e "$f" ] || die "$f is missing (run 'make' first)"
+done
+command -v dfu-util >/dev/null || die "dfu-util is not installed (make bootstrap installs it)"
+: > "$console"
+
+say "1. An empty nRF52840 DK flash; the bootloader and the signed DFU sample at SLOT-0"
+run vboard create flash.bin --layout nrf52840dk
+run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
+run vboard flash flash.bin --partition slot0 "$images/dfu.signed.bin"
+
+say "2. Power on: the bootloader starts the DFU sample"
+power_on
+expect "Starting bootloader"
+expect "Jumping to the first image slot"
+expect "This device supports USB DFU class."
+
+say "3. Back up SLOT-0 over USB"
+run "$dfu_util" --alt 0 --upload slot0_backup.bin
+run vboard dump flash.bin --partition slot0 -o slot0_now.bin
+cmp slot0_backup.bin slot0_now.bin || die "the backup differs from slot0"
+echo "   backup equals slot0 byte for byte ($(stat -c %s slot0_backup.bin) bytes)"
+
+say "4. Download hello_world into SLOT-1"
+run "$dfu_util" --alt 1 --download "$images/hello_world.signed.bin"
+run vboard info flash.bin
+
+say "5. Reset the SoC: the bootloader tests the new image"
+reset_soc
+expect "Starting bootloader"
+expect "Secondary image: magic=good, swap_type=0x2"
+expect "Swap type: test"
+expect "Jumping to the first image slot"
+expect "Hello World! nrf52840dk_nrf52840"
+
+say "6. Reset again: hello_world did not confirm itself, so the bootloader reverts"
+reset_soc
+expect "Starting bootloader"
+expect "Swap type: revert"
+expect "Jumping to the first image slot"
+expect "This device supports USB DFU class."
+power_off
+
+say "7. Permanent download and automatic reboot (overlay-permanent-download)"
+run vboard create flash.bin --layout nrf52840dk
+run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
+run vboard flash flash.bin --partition slot0 "$images/dfu-permanent.signed.bin"
+power_on
+expect "This device supports USB DFU class."
+run "$dfu_util" --alt 1 --download "$images/hello_world.signed.bin"
+expect "Starting bootloader"
+expect "Secondary image: magic=good, swap_type=0x3"
+expect "Swap type: perm"
+expect "Hello World! nrf52840dk_nrf52840"
+
+say "8. A further reset stays on hello_world"
+reset_soc
+expect "Starting bootloader"
+expect "Swap type: none"
+expect "Hello World! nrf52840dk_nrf52840"
+power_off
+
+say "The story ran as the sample describes."

@@ -113,6 +113,8 @@ static int sim_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
         sf->sector_programmed[s.index] += n;
         done += n;
     }
+    if (sf->on_op)
+        sf->on_op(sf->on_op_ctx);
     return DFB_OK;
 }
 
@@ -156,6 +158,8 @@ static int sim_erase(void *ctx, uint32_t off, uint32_t len)
         sf->stats.sim_time_us += flash_timing_erase_us(sf->geo->timing, s.size);
         sf->sector_erases[s.index]++;
         off = s.off + s.size;
+        if (sf->on_op)
+            sf->on_op(sf->on_op_ctx);
     }
     return DFB_OK;
 }
@@ -202,19 +206,11 @@ int sim_flash_init_mem(struct sim_flash *sf, const struct flash_geometry *geo)
     return DFB_OK;
 }
 
-int sim_flash_open_file(struct sim_flash *sf, const struct flash_geometry *geo, const char *path, int create)
+static int map_fd(struct sim_flash *sf, const struct flash_geometry *geo, int create)
 {
     struct stat st;
     void *map;
-    int rc = common_init(sf, geo);
 
-    if (rc != DFB_OK)
-        return rc;
-    sf->fd = open(path, create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0644);
-    if (sf->fd < 0) {
-        sim_flash_close(sf);
-        return DFB_ENOENT;
-    }
     if (create && ftruncate(sf->fd, geo->size) != 0) {
         sim_flash_close(sf);
         return DFB_EIO;
@@ -232,6 +228,30 @@ int sim_flash_open_file(struct sim_flash *sf, const struct flash_geometry *geo, 
     if (create)
         memset(sf->mem, geo->erase_value, geo->size);
     return DFB_OK;
+}
+
+int sim_flash_open_file(struct sim_flash *sf, const struct flash_geometry *geo, const char *path, int create)
+{
+    int rc = common_init(sf, geo);
+
+    if (rc != DFB_OK)
+        return rc;
+    sf->fd = open(path, create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0644);
+    if (sf->fd < 0) {
+        sim_flash_close(sf);
+        return DFB_ENOENT;
+    }
+    return map_fd(sf, geo, create);
+}
+
+int sim_flash_open_fd(struct sim_flash *sf, const struct flash_geometry *geo, int fd)
+{
+    int rc = common_init(sf, geo);
+
+    if (rc != DFB_OK)
+        return rc;
+    sf->fd = fd;
+    return map_fd(sf, geo, 0);
 }
 
 void sim_flash_close(struct sim_flash *sf)
@@ -276,23 +296,31 @@ void sim_flash_reset_stats(struct sim_flash *sf)
     memset(sf->sector_programmed, 0, sf->nsectors * sizeof(*sf->sector_programmed));
 }
 
-int sim_flash_write_stats_json(const struct sim_flash *sf, FILE *out)
+int sim_flash_stats_json(FILE *out, const struct flash_geometry *geo, const struct sim_flash_stats *stats,
+                         const uint32_t *sector_erases, const uint64_t *sector_programmed)
 {
+    uint32_t n = flash_geo_sector_count(geo);
+
     fprintf(out, "{\"erases\": %llu, \"bytes_programmed\": %llu, \"writes\": %llu, \"reads\": %llu, "
                  "\"bytes_read\": %llu, \"sim_time_us\": %llu, \"sectors\": [",
-            (unsigned long long)sf->stats.erases, (unsigned long long)sf->stats.bytes_programmed,
-            (unsigned long long)sf->stats.writes, (unsigned long long)sf->stats.reads,
-            (unsigned long long)sf->stats.bytes_read, (unsigned long long)sf->stats.sim_time_us);
-    for (uint32_t i = 0, first = 1; i < sf->nsectors; i++) {
+            (unsigned long long)stats->erases, (unsigned long long)stats->bytes_programmed,
+            (unsigned long long)stats->writes, (unsigned long long)stats->reads,
+            (unsigned long long)stats->bytes_read, (unsigned long long)stats->sim_time_us);
+    for (uint32_t i = 0, first = 1; i < n; i++) {
         struct flash_sector s;
 
-        if (sf->sector_erases[i] == 0 && sf->sector_programmed[i] == 0)
+        if (sector_erases[i] == 0 && sector_programmed[i] == 0)
             continue;
-        flash_geo_sector_get(sf->geo, i, &s);
+        flash_geo_sector_get(geo, i, &s);
         fprintf(out, "%s{\"offset\": %u, \"erases\": %u, \"bytes_programmed\": %llu}", first ? "" : ", ", s.off,
-                sf->sector_erases[i], (unsigned long long)sf->sector_programmed[i]);
+                sector_erases[i], (unsigned long long)sector_programmed[i]);
         first = 0;
     }
     fprintf(out, "]}\n");
     return ferror(out) ? DFB_EIO : DFB_OK;
+}
+
+int sim_flash_write_stats_json(const struct sim_flash *sf, FILE *out)
+{
+    return sim_flash_stats_json(out, sf->geo, &sf->stats, sf->sector_erases, sf->sector_programmed);
 }

@@ -53,6 +53,9 @@ struct sim_flash {
     int powered_off;
     void (*on_power_cut)(void *ctx, uint64_t op);
     void *on_power_cut_ctx;
+    /* called after every completed erase or write, e.g. to publish counters */
+    void (*on_op)(void *ctx);
+    void *on_op_ctx;
 };
 
 /* An erased flash in memory. */
@@ -61,6 +64,9 @@ int sim_flash_init_mem(struct sim_flash *sf, const struct flash_geometry *geo);
  * file is created or truncated and erased; otherwise its size must equal
  * the geometry's. Writes reach the file as they happen (shared mapping). */
 int sim_flash_open_file(struct sim_flash *sf, const struct flash_geometry *geo, const char *path, int create);
+/* Same, over an open read-write file descriptor (taken over: closed by
+ * sim_flash_close). */
+int sim_flash_open_fd(struct sim_flash *sf, const struct flash_geometry *geo, int fd);
 void sim_flash_close(struct sim_flash *sf);
 
 /* Power on: clears a power cut and restarts the operation count. */
@@ -72,5 +78,9 @@ void sim_flash_reset_stats(struct sim_flash *sf);
 /* {"erases":..,"bytes_programmed":..,"writes":..,"sim_time_us":..,
  *  "sectors":[{"offset":..,"erases":..,"bytes_programmed":..},...]} */
 int sim_flash_write_stats_json(const struct sim_flash *sf, FILE *out);
+/* The same from counters kept elsewhere (per-sector arrays of the geometry's
+ * sector count). */
+int sim_flash_stats_json(FILE *out, const struct flash_geometry *geo, const struct sim_flash_stats *stats,
+                         const uint32_t *sector_erases, const uint64_t *sector_programmed);
 
 #endif

@@ -1,0 +1,125 @@
+/* Image validation: SHA-256 over the hashed region and a signature checked
+ * with a built-in public key, reading the image through a flash area in
+ * small chunks. Crypto comes from a caller-supplied ops struct, so the
+ * portable core carries no crypto library; the host implementation (mbedTLS
+ * + libsodium) is in image/crypto_host.h (library dfuboot_crypto).
+ *
+ * Key bytes are the ones MCUboot embeds: RSA = PKCS#1 RSAPublicKey DER,
+ * ECDSA P-256 and Ed25519 = SubjectPublicKeyInfo DER. KEYHASH = SHA-256 of
+ * those bytes; a PUBKEY TLV carries the bytes themselves. */
+#ifndef DFUBOOT_IMAGE_IMAGE_VALIDATE_H
+#define DFUBOOT_IMAGE_IMAGE_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flash/flash_map.h"
+#include "image/image.h"
+
+/* Opaque storage for one streaming SHA-256 computation (the implementation
+ * checks that its context fits). */
+#define IMAGE_SHA256_CTX_SIZE 256u
+struct image_sha256_ctx {
+    union {
+        uint8_t bytes[IMAGE_SHA256_CTX_SIZE];
+        uint64_t align_u64;
+        void *align_ptr;
+    } u;
+};
+
+/* Crypto adapter. Every function returns 0 on success; the verify
+ * functions return DFB_ESIG for a bad signature (or a key of the wrong kind)
+ * and DFB_EINVAL for unparsable key bytes. A verify member may be NULL when
+ * the build does not support that algorithm (signatures of that type are then
+ * treated as unsupported: DFB_ENOTSUP). */
+struct image_crypto {
+    int (*sha256_init)(struct image_sha256_ctx *ctx);
+    int (*sha256_update)(struct image_sha256_ctx *ctx, const void *data, size_t len);
+    /* Writes the digest and releases the context. */
+    int (*sha256_finish)(struct image_sha256_ctx *ctx, uint8_t digest[IMAGE_SHA256_SIZE]);
+    /* RSASSA-PSS, SHA-256, MGF1-SHA-256, salt length 32; key = PKCS#1
+     * RSAPublicKey DER; the modulus must be sig_len bytes long. */
+    int (*rsa_pss_verify)(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE],
+                          const uint8_t *sig, size_t sig_len);
+    /* ECDSA P-256 over the digest; key = SPKI DER; sig = ASN.1 DER (r, s),
+     * trailing zero padding tolerated. */
+    int (*ecdsa_p256_verify)(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE],
+                             const uint8_t *sig, size_t sig_len);
+    /* Ed25519 over `msg` (the 32-byte digest for MCUboot images); key = SPKI DER. */
+    int (*ed25519_verify)(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
+                          const uint8_t sig[64]);
+};
+
+enum image_key_type {
+    IMAGE_KEY_RSA2048 = 1,
+    IMAGE_KEY_RSA3072 = 2,
+    IMAGE_KEY_ECDSA_P256 = 3,
+    IMAGE_KEY_ED25519 = 4,
+};
+
+/* One built-in public key. */
+struct image_key {
+    enum image_key_type type;
+    const uint8_t *der;
+    uint32_t len;
+};
+
+/* How an image names its key. */
+enum image_key_match {
+    IMAGE_MATCH_KEYHASH, /* KEYHASH TLV = SHA-256 of a built-in key (MCUboot default) */
+    IMAGE_MATCH_PUBKEY,  /* PUBKEY TLV whose SHA-256 equals a built-in key's
+                            (MCUboot's MCUBOOT_HW_KEY with those hashes provisioned) */
+    IMAGE_MATCH_EITHER,  /* both forms accepted */
+};
+
+struct image_validate_cfg {
+    const struct image_crypto *crypto; /* sha256_* are required */
+    const struct image_key *keys;      /* NULL / key_count 0: hash-only build */
+    uint32_t key_count;
+    enum image_key_match match;
+};
+
+/* What validation found. Filled as far as validation got, so on failure
+ * `reason` says why and the earlier fields stay meaningful. */
+struct image_info {
+    struct image_header hdr;
+    struct image_layout lay;
+    uint32_t total_size;        /* hdr + body + protected + unprotected TLVs */
+    uint8_t hash[IMAGE_SHA256_SIZE]; /* computed SHA-256 of the hashed region */
+    bool has_security_counter;  /* a protected SEC_CNT TLV is present */
+    uint32_t security_counter;
+    int key_index;              /* built-in key that verified the signature, or -1 */
+    uint16_t sig_type;          /* TLV type of that signature, or 0 */
+    const char *reason;         /* short text: "ok" or why validation failed */
+};
+
+/* Validates the image at `off` of `fa`.
+ *   - header and TLV layout as in image.h (DFB_ENOENT, DFB_EBADIMAGE,
+ *     DFB_ERANGE, DFB_EOVERFLOW);
+ *   - a SHA256 TLV of 32 bytes must be present (DFB_EHASH) and equal the
+ *     SHA-256 of [off, off + hdr_size + img_size + protect_tlv_size) (DFB_EHASH);
+ *   - a protected SEC_CNT must be 4 bytes (DFB_EBADIMAGE);
+ *   - with keys: as in MCUboot, a signature TLV is checked only with the key
+ *     named by the KEYHASH/PUBKEY TLV before it, and the last checked
+ *     signature decides. A key TLV naming no built-in key: DFB_ENOKEY; no
+ *     checked signature or a bad one: DFB_ESIG. Signature TLVs of another
+ *     algorithm than the named key's are skipped.
+ *   - without keys: integrity only (signature TLVs are ignored).
+ * Reads in chunks of IMAGE_VALIDATE_CHUNK bytes; stack use is about 1 KiB. */
+#define IMAGE_VALIDATE_CHUNK 128u
+int image_validate(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
+                   struct image_info *info);
+
+/* SHA-256 of the hashed region of the image described by `lay`/`hdr`. */
+int image_hash_compute(const struct image_crypto *crypto, const struct flash_area *fa,
+                       const struct image_layout *lay, uint8_t digest[IMAGE_SHA256_SIZE]);
+
+/* SHA-256 of a key's embedded bytes (the KEYHASH value). */
+int image_key_hash(const struct image_crypto *crypto, const struct image_key *key,
+                   uint8_t digest[IMAGE_SHA256_SIZE]);
+
+/* The signature TLV type that goes with a key type (0 if none). */
+uint16_t image_key_sig_tlv(enum image_key_type type);
+
+#endif

@@ -1,0 +1,541 @@
+/* vboard: the virtual board. Creates, flashes, inspects and runs a board
+ * whose flash is a file and whose USB port is a USB/IP server.
+ *
+ *   vboard create FLASH [--layout NAME]
+ *   vboard flash FLASH (--partition NAME | --offset OFF) FILE
+ *   vboard dump FLASH --partition NAME -o FILE
+ *   vboard info FLASH [--json]
+ *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]
+ *
+ * The layout of a flash file is recorded beside it in FLASH.layout; every
+ * command also takes --layout NAME. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "flash/flash_map.h"
+#include "port/posix/board.h"
+#include "port/posix/sim_flash.h"
+#include "tools/vboard/vboard_info.h"
+
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("vboard: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: vboard create FLASH [--layout NAME]\n"
+          "       vboard flash FLASH (--partition NAME | --offset OFF) FILE\n"
+          "       vboard dump FLASH --partition NAME -o FILE\n"
+          "       vboard info FLASH [--json]\n"
+          "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
+          "       (every command also takes --layout NAME)\n",
+          out);
+}
+
+static uint32_t parse_u32(const char *s, const char *what)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno != 0 || *s == '\0' || *end != '\0' || v > 0xFFFFFFFFull || s[0] == '-')
+        fail("bad %s: '%s'", what, s);
+    return (uint32_t)v;
+}
+
+static char *sidecar_path(const char *flash)
+{
+    size_t n = strlen(flash) + sizeof(".layout");
+    char *p = malloc(n);
+
+    if (p == NULL)
+        fail("out of memory");
+    snprintf(p, n, "%s.layout", flash);
+    return p;
+}
+
+/* The layout named on the command line, else the one recorded beside FLASH. */
+static const struct flash_layout *resolve_layout(const char *flash, const char *name)
+{
+    const struct flash_layout *l;
+    char buf[64] = "";
+
+    if (name == NULL) {
+        char *path = sidecar_path(flash);
+        FILE *f = fopen(path, "r");
+
+        if (f == NULL)
+            fail("%s: no layout recorded beside the flash file (use --layout NAME)", path);
+        if (fgets(buf, sizeof(buf), f) == NULL)
+            buf[0] = '\0';
+        fclose(f);
+        free(path);
+        buf[strcspn(buf, "\r\n")] = '\0';
+        name = buf;
+    }
+    l = flash_layout_find(name);
+    if (l == NULL)
+        fail("unknown layout '%s'", name);
+    return l;
+}
+
+static void open_flash(struct sim_flash *sf, const char *path, const struct flash_layout *l)
+{
+    struct stat st;
+    int rc;
+
+    if (stat(path, &st) != 0)
+        fail("%s: %s", path, strerror(errno));
+    if ((uint64_t)st.st_size != l->geo.size)
+        fail("%s: size %lld does not match layout %s (%u bytes)", path, (long long)st.st_size, l->name,
+             l->geo.size);
+    rc = sim_flash_open_file(sf, &l->geo, path, 0);
+    if (rc != DFB_OK)
+        fail("%s: cannot open: %s", path, dfb_strerror(rc));
+}
+
+static const struct flash_partition *need_partition(const struct flash_layout *l, const char *name)
+{
+    const struct flash_partition *p = flash_layout_partition(l, name);
+
+    if (p == NULL) {
+        fprintf(stderr, "vboard: unknown partition '%s' (layout %s has:", name, l->name);
+        for (uint32_t i = 0; i < l->partition_count; i++)
+            fprintf(stderr, " %s", l->partitions[i].name);
+        fprintf(stderr, ")\n");
+        exit(1);
+    }
+    return p;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+
+    if (f == NULL)
+        fail("%s: %s", path, strerror(errno));
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = realloc(buf, cap);
+            if (buf == NULL)
+                fail("out of memory");
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f))
+        fail("%s: read error", path);
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON };
+
+static const struct option long_opts[] = {
+    { "layout", required_argument, NULL, OPT_LAYOUT },
+    { "partition", required_argument, NULL, OPT_PARTITION },
+    { "offset", required_argument, NULL, OPT_OFFSET },
+    { "usbip", required_argument, NULL, OPT_USBIP },
+    { "cut-after-ops", required_argument, NULL, OPT_CUT },
+    { "torn", no_argument, NULL, OPT_TORN },
+    { "stats", required_argument, NULL, OPT_STATS },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "output", required_argument, NULL, 'o' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+struct args {
+    const char *layout, *partition, *usbip, *stats, *output;
+    const char *offset;
+    uint64_t cut_after;
+    int torn, json;
+    const char *pos[2];
+    int npos;
+};
+
+/* Each command lists the options it accepts as letters:
+ * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
+ * S stats, J json, o output. */
+static char option_letter(int c)
+{
+    switch (c) {
+    case OPT_LAYOUT: return 'L';
+    case OPT_PARTITION: return 'P';
+    case OPT_OFFSET: return 'O';
+    case OPT_USBIP: return 'U';
+    case OPT_CUT: return 'C';
+    case OPT_TORN: return 'T';
+    case OPT_STATS: return 'S';
+    case OPT_JSON: return 'J';
+    default: return 'o';
+    }
+}
+
+static void parse_args(int argc, char **argv, struct args *a, const char *allowed)
+{
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+        if (c == '?') {
+            if (optopt)
+                fail("option '-%c' needs an argument or is unknown (see vboard --help)", optopt);
+            fail("unknown or incomplete option '%s' (see vboard --help)", argv[optind - 1]);
+        }
+        if (c == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (strchr(allowed, option_letter(c)) == NULL)
+            fail("option '%s' does not apply to '%s'", argv[optind - 1], argv[0]);
+        switch (c) {
+        case OPT_LAYOUT: a->layout = optarg; break;
+        case OPT_PARTITION: a->partition = optarg; break;
+        case OPT_OFFSET: a->offset = optarg; break;
+        case OPT_USBIP: a->usbip = optarg; break;
+        case OPT_CUT: a->cut_after = parse_u32(optarg, "operation count"); break;
+        case OPT_TORN: a->torn = 1; break;
+        case OPT_STATS: a->stats = optarg; break;
+        case OPT_JSON: a->json = 1; break;
+        case 'o': a->output = optarg; break;
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (a->npos == 2)
+            fail("too many arguments for '%s'", argv[0]);
+        a->pos[a->npos++] = argv[optind];
+    }
+}
+
+static int cmd_create(int argc, char **argv)
+{
+    struct args a;
+    const struct flash_layout *l;
+    struct sim_flash sf;
+    char *side;
+    FILE *f;
+    int rc;
+
+    parse_args(argc, argv, &a, "L");
+    if (a.npos != 1)
+        fail("usage: vboard create FLASH [--layout NAME]");
+    l = flash_layout_find(a.layout ? a.layout : "nrf52840dk");
+    if (l == NULL)
+        fail("unknown layout '%s'", a.layout);
+    rc = sim_flash_open_file(&sf, &l->geo, a.pos[0], 1);
+    if (rc != DFB_OK)
+        fail("%s: cannot create: %s", a.pos[0], dfb_strerror(rc));
+    sim_flash_close(&sf);
+    side = sidecar_path(a.pos[0]);
+    f = fopen(side, "w");
+    if (f == NULL || fprintf(f, "%s\n", l->name) < 0 || fclose(f) != 0)
+        fail("%s: cannot write layout: %s", side, strerror(errno));
+    printf("created %s: %s, %u KiB, erased to 0x%02x\n", a.pos[0], l->name, l->geo.size / 1024, l->geo.erase_value);
+    for (uint32_t i = 0; i < l->partition_count; i++)
+        printf("  %-8s 0x%06x..0x%06x (%u KiB)\n", l->partitions[i].name, l->partitions[i].off,
+               l->partitions[i].off + l->partitions[i].size, l->partitions[i].size / 1024);
+    free(side);
+    return 0;
+}
+
+static int cmd_flash(int argc, char **argv)
+{
+    struct args a;
+    const struct flash_layout *l;
+    struct sim_flash sf;
+    struct flash_area fa;
+    uint32_t off, limit, wbs, padded;
+    size_t len;
+    uint8_t *data;
+    int rc;
+
+    parse_args(argc, argv, &a, "LPO");
+    if (a.npos != 2 || (a.partition == NULL) == (a.offset == NULL))
+        fail("usage: vboard flash FLASH (--partition NAME | --offset OFF) FILE");
+    l = resolve_layout(a.pos[0], a.layout);
+    if (a.partition) {
+        const struct flash_partition *p = need_partition(l, a.partition);
+
+        off = p->off;
+        limit = p->off + p->size;
+    } else {
+        off = parse_u32(a.offset, "offset");
+        limit = l->geo.size;
+        if (off >= limit)
+            fail("offset 0x%x is past the end of the flash (0x%x)", off, limit);
+    }
+    wbs = l->geo.write_block_size;
+    if (off % wbs != 0)
+        fail("offset 0x%x is not aligned to the write block size (%u)", off, wbs);
+    data = read_file(a.pos[1], &len);
+    if (len > limit - off)
+        fail("%s: %zu bytes do not fit at 0x%x (%u bytes available)", a.pos[1], len, off, limit - off);
+    padded = (uint32_t)((len + wbs - 1) / wbs * wbs);
+    data = realloc(data, padded ? padded : 1);
+    memset(data + len, l->geo.erase_value, padded - len);
+    open_flash(&sf, a.pos[0], l);
+    /* erase every sector the data touches, then program it */
+    rc = flash_area_init(&fa, &sf.dev, "flash", 0, l->geo.size);
+    for (uint32_t at = off; rc == DFB_OK && at < off + padded;) {
+        struct flash_sector s;
+
+        rc = flash_area_sector_at(&fa, at, &s);
+        if (rc == DFB_OK)
+            rc = flash_area_erase(&fa, s.off, s.size);
+        at = s.off + s.size;
+    }
+    if (rc == DFB_OK)
+        rc = flash_area_write(&fa, off, data, padded);
+    if (rc != DFB_OK)
+        fail("flashing failed: %s", dfb_strerror(rc));
+    printf("flashed %zu bytes at 0x%06x (%llu sectors erased)\n", len, off, (unsigned long long)sf.stats.erases);
+    sim_flash_close(&sf);
+    free(data);
+    return 0;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+    struct args a;
+    const struct flash_layout *l;
+    const struct flash_partition *p;
+    struct sim_flash sf;
+    FILE *out;
+
+    parse_args(argc, argv, &a, "LPo");
+    if (a.npos != 1 || a.partition == NULL || a.output == NULL)
+        fail("usage: vboard dump FLASH --partition NAME -o FILE");
+    l = resolve_layout(a.pos[0], a.layout);
+    p = need_partition(l, a.partition);
+    open_flash(&sf, a.pos[0], l);
+    out = fopen(a.output, "wb");
+    if (out == NULL)
+        fail("%s: %s", a.output, strerror(errno));
+    if (fwrite(sf.mem + p->off, 1, p->size, out) != p->size || fclose(out) != 0)
+        fail("%s: write error", a.output);
+    printf("dumped %s (%u bytes) to %s\n", p->name, p->size, a.output);
+    sim_flash_close(&sf);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    struct args a;
+    const struct flash_layout *l;
+    struct sim_flash sf;
+
+    parse_args(argc, argv, &a, "LJ");
+    if (a.npos != 1)
+        fail("usage: vboard info FLASH [--json]");
+    l = resolve_layout(a.pos[0], a.layout);
+    open_flash(&sf, a.pos[0], l);
+    vboard_info_print(stdout, l, &sf.dev, a.json);
+    sim_flash_close(&sf);
+    return 0;
+}
+
+/* ---- run ---- */
+
+static int wake_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t want_reset, want_off;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+
+    if (sig == SIGUSR1)
+        want_reset = 1;
+    else if (sig == SIGINT || sig == SIGTERM)
+        want_off = 1;
+    if (write(wake_pipe[1], &c, 1) < 0) {
+        /* the pipe is full: a wake-up is pending anyway */
+    }
+    errno = saved;
+}
+
+static int listen_usbip(const char *spec)
+{
+    char host[64];
+    const char *colon = strrchr(spec, ':');
+    struct sockaddr_in sa;
+    int fd, one = 1;
+
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+        fail("bad --usbip '%s' (want HOST:PORT, e.g. 127.0.0.1:3240)", spec);
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)parse_u32(colon + 1, "port"));
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        fail("bad --usbip address '%s' (want an IPv4 address such as 127.0.0.1)", host);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        fail("cannot listen on %s: %s", spec, strerror(errno));
+    if (listen(fd, 16) != 0)
+        fail("listen: %s", strerror(errno));
+    return fd;
+}
+
+static void write_stats(const char *path, const struct flash_layout *l, const struct board_shared *sh)
+{
+    FILE *f;
+
+    if (path == NULL)
+        return;
+    f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "vboard: %s: %s\n", path, strerror(errno));
+        return;
+    }
+    sim_flash_stats_json(f, &l->geo, &sh->stats, sh->sector_erases, sh->sector_programmed);
+    fclose(f);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct args a;
+    const struct flash_layout *l;
+    struct board_shared *sh;
+    struct sigaction sa;
+    struct stat st;
+    char why[160];
+    int flash_fd, shared_fd, usbip_fd = -1, status = 0;
+    pid_t child = -1;
+
+    parse_args(argc, argv, &a, "LUCTS");
+    if (a.npos != 1)
+        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]");
+    if (a.torn && a.cut_after == 0)
+        fail("--torn needs --cut-after-ops N");
+    l = resolve_layout(a.pos[0], a.layout);
+    if (flash_layout_check(l) != DFB_OK || flash_geo_sector_count(&l->geo) > BOARD_MAX_SECTORS)
+        fail("layout %s is not usable", l->name);
+    flash_fd = open(a.pos[0], O_RDWR | O_CLOEXEC);
+    if (flash_fd < 0)
+        fail("%s: %s", a.pos[0], strerror(errno));
+    if (fstat(flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
+        fail("%s: size does not match layout %s (%u bytes)", a.pos[0], l->name, l->geo.size);
+    sh = board_shared_create(&shared_fd, l->name);
+    if (sh == NULL)
+        fail("cannot create board state: %s", strerror(errno));
+    sh->nsectors = flash_geo_sector_count(&l->geo);
+    sh->cut_at = a.cut_after;
+    sh->cut_torn = (uint32_t)a.torn;
+    if (a.usbip)
+        usbip_fd = listen_usbip(a.usbip);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        fail("pipe: %s", strerror(errno));
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+
+    for (int power_on = 1;;) {
+        struct pollfd pfd = { .fd = wake_pipe[0], .events = POLLIN };
+        char drain[64];
+
+        if (power_on) {
+            power_on = 0;
+            child = board_rom_start(l, flash_fd, shared_fd, usbip_fd, why, sizeof(why));
+            if (child < 0)
+                printf("vboard: %s; the board stays halted\n", why);
+        }
+        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+            fail("poll: %s", strerror(errno));
+        while (read(wake_pipe[0], drain, sizeof(drain)) > 0) {
+        }
+        if (want_off || want_reset) {
+            if (child > 0) {
+                kill(child, SIGKILL);
+                waitpid(child, &status, 0);
+                child = -1;
+            }
+            if (want_off)
+                break;
+            want_reset = 0;
+            sh->boots++;
+            board_shared_restart_clock(sh);
+            power_on = 1;
+            continue;
+        }
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+            child = -1;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == BOARD_EXIT_REBOOT) {
+                sh->boots++;
+                board_shared_restart_clock(sh);
+                power_on = 1;
+            } else if (WIFEXITED(status) && WEXITSTATUS(status) == BOARD_EXIT_POWER_CUT) {
+                write_stats(a.stats, l, sh);
+                return 3;
+            } else if (WIFSIGNALED(status)) {
+                printf("vboard: firmware crashed (signal %d); the board stays halted until reset\n",
+                       WTERMSIG(status));
+            }
+        }
+    }
+    write_stats(a.stats, l, sh);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        fail("missing command: create, flash, dump, info or run (see vboard --help)");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "create") == 0)
+        return cmd_create(argc - 1, argv + 1);
+    if (strcmp(argv[1], "flash") == 0)
+        return cmd_flash(argc - 1, argv + 1);
+    if (strcmp(argv[1], "dump") == 0)
+        return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    fail("unknown command '%s' (create, flash, dump, info, run)", argv[1]);
+}
