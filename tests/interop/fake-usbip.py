@@ -2,7 +2,11 @@
 """A tiny USB/IP server (protocol 0x0111) that exports one made-up full-speed
 device, bus id 1-1, 1209:0001, with a DFU runtime interface (0xFE/0x01/0x01).
 
-It is not the board: it exists to prove the VM machinery (forwarding, one host
+DFU_DETACH switches it to DFU mode as a device with bitWillDetach that drops
+its USB/IP connection does: the reply goes out, the connection closes, and the
+export comes back with a DFU-mode interface (0xFE/0x01/0x02, alt 0 "image_0",
+alt 1 "image_1"). It answers DFU_GETSTATUS and DFU_GETSTATE; it stores no
+firmware. It is not the board: it exists to prove the VM machinery (forwarding, one host
 connection per guest connection, usbip list, usbip attach, enumeration by the
 guest kernel, libusb in dfu-util/lsusb) without our device. It logs every
 operation and control request, one per line, to --log.
@@ -41,20 +45,30 @@ STRINGS = {
     2: string_desc("fake usbip device"),
     3: string_desc("FAKE0001"),
     4: string_desc("fake runtime"),
+    5: string_desc("image_0"),
+    6: string_desc("image_1"),
 }
 
 
-def config_desc(corrupt):
-    body = INTERFACE + DFU_FUNCTIONAL
+def config_desc(corrupt, mode):
+    if mode == "dfu":
+        body = (bytes([9, 4, 0, 0, 0, 0xFE, 0x01, 0x02, 5]) + bytes([9, 4, 0, 1, 0, 0xFE, 0x01, 0x02, 6])
+                + DFU_FUNCTIONAL)
+    else:
+        body = INTERFACE + DFU_FUNCTIONAL
     total = 9 + len(body) + (2 if corrupt == "config-length" else 0)
     return struct.pack("<BBHBBBBB", 9, 2, total, 1, 1, 0, 0x80, 50) + body
 
 
-def device_record():
+def device_record(mode):
     rec = b"/sys/devices/fake/usb1/1-1".ljust(256, b"\0") + BUSID.ljust(32, b"\0")
     rec += struct.pack(">III", 1, 2, 2)  # busnum, devnum, speed (full)
     rec += struct.pack(">HHHBBBBBB", VID, PID, 0x0100, 0, 0, 0, 1, 1, 1)
     return rec
+
+
+def interface_record(mode):
+    return bytes([0xFE, 0x01, 0x02 if mode == "dfu" else 0x01, 0])
 
 
 def recv_exact(sock, n):
@@ -82,15 +96,16 @@ class Handler(socketserver.BaseRequestHandler):
                 return
             if code == OP_REQ_DEVLIST:
                 self.log("devlist")
-                sock.sendall(struct.pack(">HHII", VERSION, OP_REP_DEVLIST, 0, 1) + device_record()
-                             + bytes([0xFE, 0x01, 0x01, 0]))
+                mode = self.server.mode
+                sock.sendall(struct.pack(">HHII", VERSION, OP_REP_DEVLIST, 0, 1) + device_record(mode)
+                             + interface_record(mode))
             elif code == OP_REQ_IMPORT:
                 busid = recv_exact(sock, 32).rstrip(b"\0")
                 self.log(f"import {busid.decode(errors='replace')}")
                 if busid != BUSID:
                     sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, 1))
                     return
-                sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, 0) + device_record())
+                sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, 0) + device_record(self.server.mode))
                 self.urbs(sock)
             else:
                 self.log(f"bad-op {code:#06x}")
@@ -98,6 +113,7 @@ class Handler(socketserver.BaseRequestHandler):
             pass
 
     def urbs(self, sock):
+        self.detach = False
         while True:
             hdr = recv_exact(sock, 48)
             command, seqnum, devid, direction, ep = struct.unpack(">IIIII", hdr[:20])
@@ -116,6 +132,11 @@ class Handler(socketserver.BaseRequestHandler):
             actual = len(data) if direction == 1 else (len(out) if status == 0 else 0)
             sock.sendall(struct.pack(">IIIIIiiiii", RET_SUBMIT, seqnum, 0, 0, 0, status, actual, 0, 0, 0)
                          + bytes(8) + data)
+            if self.detach:
+                self.log("drop (detach)")
+                self.server.mode = "dfu"
+                sock.shutdown(socket.SHUT_RDWR)
+                return
 
     def control(self, ep, setup, length, out):
         if ep != 0:
@@ -128,7 +149,7 @@ class Handler(socketserver.BaseRequestHandler):
             if kind == 1:
                 return 0, DEVICE
             if kind == 2 and idx == 0:
-                return 0, config_desc(self.server.corrupt)
+                return 0, config_desc(self.server.corrupt, self.server.mode)
             if kind == 3 and idx in STRINGS:
                 return 0, STRINGS[idx]
             return EPIPE, b""
@@ -138,6 +159,14 @@ class Handler(socketserver.BaseRequestHandler):
             return 0, b""
         if rt == 0x01 and req == 11:  # SET_INTERFACE
             return 0, b""
+        dfu_mode = self.server.mode == "dfu"
+        if rt == 0x21 and req == 0 and not dfu_mode:  # DFU_DETACH
+            self.detach = True
+            return 0, b""
+        if rt == 0xA1 and req == 3:  # DFU_GETSTATUS: OK, appIDLE or dfuIDLE
+            return 0, bytes([0, 0, 0, 0, 2 if dfu_mode else 0, 0])
+        if rt == 0xA1 and req == 5:  # DFU_GETSTATE
+            return 0, bytes([2 if dfu_mode else 0])
         return EPIPE, b""
 
 
@@ -156,6 +185,7 @@ def main():
     server.log = open(args.log, "a", encoding="utf-8")
     server.log_lock = threading.Lock()
     server.corrupt = args.corrupt
+    server.mode = "runtime"
     with open(args.port_file + ".tmp", "w", encoding="ascii") as f:
         f.write(f"{server.server_address[1]}\n")
     import os

@@ -62,6 +62,12 @@ In the guest (busybox sh; PATH has usbip, dfu-util, lsusb, usb-devices):
   vm_reattach [BUSID]   detach, wait until the export is listed again, attach
   vm_wait_usb VID:PID [SEC]   wait until lsusb -d VID:PID finds a device
   vm_wait_gone VID:PID [SEC]  wait until no such device is left
+  vm_mode VID           runtime, dfu, other or none (DFU interface protocol)
+  vm_wait_mode VID MODE [SEC]  wait until vm_mode VID prints MODE
+  vm_autoattach_start   attach again whenever the device dropped the
+                        connection (detach, reset); vm_autoattach_stop
+  check-descriptors VID:PID   well-formedness check of the descriptors the
+                        kernel read, its log and lsusb -v (exit 1 if not)
   $VM_USBIP_HOST        10.0.2.100; $VM_BUSID the bus id
   /share                the shared folder, /vm the harness's own folder
 

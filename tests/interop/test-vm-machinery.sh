@@ -3,7 +3,8 @@
 # ways, exit status, the guest reaching a host-side USB/IP server (a fake one)
 # through guestfwd with one host connection per guest connection (usbip list
 # twice, then usbip attach), enumeration by the guest kernel, dfu-util and
-# lsusb on top of libusb, the descriptor checker failing on a broken device,
+# lsusb on top of libusb, a runtime-to-DFU switch with the connection dropped
+# and attached again by the guest's auto-attach loop, the descriptor checker failing on a broken device,
 # and a failed attach reported as a setup failure.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -34,6 +35,15 @@ check-descriptors 1209:0001 || bad "descriptors of the fake device"
 dfu-util -l >/share/out/dfu-l.txt 2>&1 || bad "dfu-util -l"
 cat /share/out/dfu-l.txt
 lsusb -v -d 1209:0001 >/share/out/lsusb-v.txt 2>&1 || bad "lsusb -v"
+[ "$(vm_mode 1209)" = runtime ] || bad "vm_mode: $(vm_mode 1209), want runtime"
+# DFU_DETACH: the fake drops the connection and comes back in DFU mode.
+vm_autoattach_start
+dfu-util -e || bad "dfu-util -e"
+vm_wait_mode 1209 dfu || bad "no DFU mode after detach"
+vm_autoattach_stop
+check-descriptors 1209: || bad "descriptors in DFU mode"
+dfu-util -l >/share/out/dfu-l-dfu.txt 2>&1 || bad "dfu-util -l in DFU mode"
+cat /share/out/dfu-l-dfu.txt
 vm_detach
 vm_wait_gone 1209:0001 10 || bad "device still present after detach"
 exit 42
@@ -60,6 +70,10 @@ grep -q '^ctrl 80 06 0100 ' "$fake_log" || fail "the fake saw no GET_DESCRIPTOR(
 grep -q '^ctrl 00 09 0001 ' "$fake_log" || fail "the fake saw no SET_CONFIGURATION(1)"
 grep -q 'Found Runtime: \[1209:0001\].*name="fake runtime"' "$share/out/dfu-l.txt" || fail "dfu-util -l output"
 grep -q 'bcdDFUVersion *1.10' "$share/out/lsusb-v.txt" || fail "lsusb -v shows no DFU functional descriptor"
+grep -q 'Found DFU: \[1209:0001\].*alt=0, name="image_0"' "$share/out/dfu-l-dfu.txt" || fail "DFU mode: no alt 0 image_0"
+grep -q 'Found DFU: \[1209:0001\].*alt=1, name="image_1"' "$share/out/dfu-l-dfu.txt" || fail "DFU mode: no alt 1 image_1"
+grep -q '^ctrl 21 00 ' "$fake_log" || fail "the fake saw no DFU_DETACH"
+[ "$(grep -c '^import 1-1$' "$fake_log")" -ge 2 ] || fail "no second import after the detach"
 cleanup_pids; pids=()
 
 # 2. The same device with a corrupt wTotalLength: the checker must fail,

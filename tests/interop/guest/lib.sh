@@ -86,3 +86,58 @@ vm_wait_gone() {
   echo "vm_wait_gone: $1 still present after ${2:-$VM_ENUM_TIMEOUT} s" >&2
   return 1
 }
+
+# vm_mode VID: "runtime" if a device of that vendor has a DFU runtime
+# interface (0xFE/0x01/0x01), "dfu" if it has DFU-mode interfaces
+# (0xFE/0x01/0x02), "none" if there is no such device.
+vm_mode() {
+  local d i mode=none
+  for d in /sys/bus/usb/devices/*; do
+    [ "$(cat "$d/idVendor" 2>/dev/null)" = "$1" ] || continue
+    mode=other
+    for i in "$d"/*:*; do
+      [ "$(cat "$i/bInterfaceClass" 2>/dev/null)$(cat "$i/bInterfaceSubClass" 2>/dev/null)" = fe01 ] || continue
+      case $(cat "$i/bInterfaceProtocol") in
+        01) echo runtime; return ;;
+        02) echo dfu; return ;;
+      esac
+    done
+  done
+  echo $mode
+}
+
+# vm_wait_mode VID MODE [SEC]: waits until vm_mode VID prints MODE.
+vm_wait_mode() {
+  local i=0 n=$((${3:-$VM_ENUM_TIMEOUT} * 10))
+  while [ $i -lt $n ]; do
+    [ "$(vm_mode "$1")" = "$2" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "vm_wait_mode: no $1 device in $2 mode within ${3:-$VM_ENUM_TIMEOUT} s (now: $(vm_mode "$1"))" >&2
+  return 1
+}
+
+# vm_autoattach_start / vm_autoattach_stop: a background loop that attaches
+# the export again whenever no vhci port is in use and the server lists it,
+# as a cable that stays plugged in: a device that drops its USB/IP
+# connection to detach or reset comes back by itself (dfu-util's own
+# detach-and-wait flow then works as on a real port).
+vm_autoattach_start() {
+  (
+    while :; do
+      if ! usbip port 2>/dev/null | grep -q '^Port [0-9]*: <Port in Use>'; then
+        if usbip list -r "$VM_USBIP_HOST" 2>/dev/null | grep -q "^ *$VM_BUSID:" &&
+           usbip attach -r "$VM_USBIP_HOST" -b "$VM_BUSID" >/dev/null 2>&1; then
+          echo "vm: attached $VM_BUSID again" >&2
+        fi
+      fi
+      sleep 0.3
+    done
+  ) &
+  VM_AUTOATTACH_PID=$!
+}
+vm_autoattach_stop() {
+  [ -n "${VM_AUTOATTACH_PID:-}" ] && kill "$VM_AUTOATTACH_PID" 2>/dev/null
+  VM_AUTOATTACH_PID=
+}
