@@ -63,3 +63,79 @@ free_port() {
 
 # Prints the elapsed seconds since $1 (from `date +%s.%N`).
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}'; }
+
+# ---- the virtual board (build/bin/vboard, build/images/*)
+
+bin=$build_dir/bin
+images=$build_dir/images
+BOARD_VID=1209
+BOARD_READY="This device supports USB DFU class."
+
+# Skips unless the board and the images the tests use are built.
+require_board() {
+  local f
+  for f in "$bin/vboard" "$images/bootloader.bin" "$images/dfu.signed.bin" "$images/hello_world.signed.bin"; do
+    [ -e "$f" ] || skip "$f is not built yet"
+  done
+}
+
+vboard() { "$bin/vboard" "$@"; }
+
+# board_flash: a fresh nRF52840 DK flash with the bootloader and the signed
+# DFU sample in slot0 (the seed's starting point).
+board_flash() {
+  flash=$work/flash.bin
+  vboard create "$flash" --layout nrf52840dk >/dev/null
+  vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null
+  vboard flash "$flash" --partition slot0 "$images/dfu.signed.bin" >/dev/null
+}
+
+# board_start: powers the board on with its USB/IP server on a free port
+# (board_port) and waits for the DFU sample. Extra environment for the board
+# can be given as NAME=VALUE arguments.
+board_start() {
+  console=$work/console.log
+  board_port=$(free_port)
+  : >"$console"
+  console_seen=0
+  env "$@" "$bin/vboard" run "$flash" --usbip "127.0.0.1:$board_port" >>"$console" 2>&1 &
+  board_pid=$!
+  pids+=("$board_pid")
+  expect_console "$BOARD_READY" 30
+}
+
+board_reset() { kill -USR1 "$board_pid"; }
+
+board_stop() {
+  kill -TERM "$board_pid" 2>/dev/null || true
+  wait "$board_pid" 2>/dev/null || true
+}
+
+# expect_console TEXT [SEC]: waits for a console line with TEXT after the
+# lines already matched.
+expect_console() {
+  local deadline=$((SECONDS + ${2:-30})) n
+  while :; do
+    n=$(tail -n +$((console_seen + 1)) "$console" | grep -n -F -m1 -- "$1" | cut -d: -f1 || true)
+    if [ -n "$n" ]; then
+      console_seen=$((console_seen + n))
+      return 0
+    fi
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$board_pid" 2>/dev/null; then
+      echo "--- board console ---" >&2
+      cat "$console" >&2
+      fail "no board console line with '$1'"
+    fi
+    sleep 0.1
+  done
+}
+
+# run_vm ARGS...: linux-vm.sh against the board with the test's share, its
+# output in $work/vm.log and on stdout; sets vm_rc.
+run_vm() {
+  set +e
+  "$VM" --usbip "127.0.0.1:$board_port" --share "$share" --timeout 300 --dmesg "$work/dmesg.txt" "$@" 2>&1 |
+    tee "$work/vm.log"
+  vm_rc=${PIPESTATUS[0]}
+  set -e
+}

@@ -351,6 +351,7 @@ case $usbip_addr in
   *:*) usbip_host=${usbip_addr%:*}; usbip_port=${usbip_addr##*:} ;;
   *) die "--usbip wants HOST:PORT" ;;
 esac
+case $usbip_port in ''|*[!0-9]*) die "--usbip wants HOST:PORT, got '$usbip_addr'" ;; esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dfuboot-vm.XXXXXX")
 qpid=
