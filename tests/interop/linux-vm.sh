@@ -77,7 +77,8 @@ attach) or no status came back.
 
 Environment: DFUBOOT_VM_CACHE (cache folder), DFUBOOT_VM_ACCEL (kvm or tcg;
 default kvm only when /proc/cpuinfo shows vmx/svm and /dev/kvm is usable),
-DFUBOOT_VM_QEMU (QEMU binary), DFUBOOT_VM_KERNEL_PKG (kernel package name,
+DFUBOOT_VM_QEMU (QEMU binary), DFUBOOT_VM_BOOT (pvh, the default, boots the
+decompressed vmlinux with qboot; bzimage boots vmlinuz), DFUBOOT_VM_KERNEL_PKG (kernel package name,
 default: what linux-image-amd64 depends on).
 EOF
 }
@@ -145,13 +146,26 @@ kernel_package() {
 # Sets cache_dir to the entry for the current package versions; falls back to
 # the newest complete entry when apt cannot tell versions (offline machine).
 resolve_cache_dir() {
-  local kpkg lines=""
-  kpkg=$(kernel_package || true)
-  if [ -n "$kpkg" ]; then
+  local kpkg lines="" stamp saved=$cache_root/resolved
+  # apt's answer only changes with its lists: keep it beside the cache.
+  stamp=$(stat -c '%n %Y' /var/lib/apt/lists /etc/apt/preferences.d /etc/apt/sources.list.d 2>/dev/null | tr '\n' ' ')
+  stamp+="kernel=${DFUBOOT_VM_KERNEL_PKG:-} recipe=$RECIPE"
+  if [ -r "$saved" ] && [ "$(head -1 "$saved")" = "$stamp" ]; then
+    kpkg=$(sed -n 2p "$saved")
+    lines=$(tail -n +3 "$saved")$'\n'
+  else
+    kpkg=$(kernel_package || true)
+  fi
+  if [ -n "$kpkg" ] && [ -z "$lines" ]; then
     # One apt-cache call: "package=candidate version" for every package.
     lines=$(apt-cache policy "$kpkg" "${PACKAGES[@]}" 2>/dev/null |
       awk '/^[^ ]/ {sub(":$", ""); p = $1} /Candidate:/ && $2 != "(none)" {print p "=" $2}')
-    if [ "$(grep -c = <<<"$lines")" != $((1 + ${#PACKAGES[@]})) ]; then lines=""; else lines+=$'\n'; fi
+    if [ "$(grep -c = <<<"$lines")" != $((1 + ${#PACKAGES[@]})) ]; then
+      lines=""
+    else
+      lines+=$'\n'
+      printf '%s\n%s\n%s' "$stamp" "$kpkg" "$lines" >"$saved.$$" && mv "$saved.$$" "$saved"
+    fi
   fi
   if [ -z "$lines" ]; then
     if [ -e "$cache_root/latest/vmlinux" ]; then
@@ -397,7 +411,9 @@ append="console=ttyS0 panic=-1 rdinit=/init"
 kernel=$cache_dir/vmlinux
 bios=()
 [ -r /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
-if [ ${#bios[@]} -eq 0 ]; then kernel=$cache_dir/vmlinuz; fi
+# The decompressed kernel boots through PVH (about 2.4 s faster under TCG
+# than the bzImage, which decompresses itself); that path wants qboot.
+if [ ${#bios[@]} -eq 0 ] || [ "${DFUBOOT_VM_BOOT:-pvh}" = bzimage ]; then kernel=$cache_dir/vmlinuz; fi
 
 say "guest kernel $(cat "$cache_dir/kernel-release"), $(cat "$cache_dir/dfu-util-version"), accel $accel, usbip server $usbip_host:$usbip_port"
 t0=$(date +%s.%N)

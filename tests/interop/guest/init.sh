@@ -27,7 +27,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none share /shar
 ip link set lo up
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || setup_fail "no network interface"
 mkdir -p /run/vhci_hcd /root
-echo "vm: guest kernel $(uname -r), $(dfu-util --version 2>/dev/null | head -1)"
+echo "vm: guest kernel $(uname -r), $(dfu-util --version 2>/dev/null | head -1) (ready $(cut -d' ' -f1 /proc/uptime) s after boot)"
 
 cd /share
 if [ "$VM_ATTACH" = 1 ]; then
