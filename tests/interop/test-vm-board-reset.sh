@@ -38,7 +38,7 @@ vm_pid=$!
 # Press reset once the download has made progress but is not done.
 pressed=0
 for _ in $(seq 1200); do
-  pct=$(tr '\r' '\n' <"$share/dl1.log" 2>/dev/null | grep -o '[0-9]*%' | tail -1 | tr -d % || true)
+  pct=$(tr '\r' '\n' 2>/dev/null <"$share/dl1.log" | grep -o '[0-9]*%' | tail -1 | tr -d % || true)
   if [ -n "$pct" ] && [ "$pct" -ge 5 ] && [ "$pct" -lt 95 ]; then
     board_reset
     pressed=1
