@@ -32,9 +32,9 @@ static int check_count;
 /* Stops the test at once (for states where going on makes no sense). */
 #define REQUIRE(cond)                                                                                              \
     do {                                                                                                           \
-        CHECK(cond);                                                                                               \
+        check_count++;                                                                                             \
         if (!(cond)) {                                                                                             \
-            fprintf(stderr, "%s:%d: required condition failed, stopping\n", __FILE__, __LINE__);                  \
+            fprintf(stderr, "%s:%d: REQUIRE failed, stopping: %s\n", __FILE__, __LINE__, #cond);                   \
             exit(1);                                                                                               \
         }                                                                                                          \
     } while (0)

@@ -1,0 +1,166 @@
+/* USB DFU 1.1 class (run-time and DFU mode) over the USB device core.
+ *
+ * Run-time mode: the application adds dfu_runtime_interface() to its own
+ * configuration (interface class 0xFE/0x01/0x01 with the functional
+ * descriptor). DETACH followed by a USB reset (or, with will_detach, the
+ * device's own detach/attach) switches to the DFU-mode descriptor set:
+ * one interface 0xFE/0x01/0x02 with alt 0 "image_0" (slot0) and alt 1
+ * "image_1" (slot1), the functional descriptor after the last alt, and a
+ * separate product ID.
+ *
+ * Download goes to slot1 only, through the stream writer (progressive
+ * erase), from slot1_offset on. Upload reads the whole partition of the
+ * selected alt. See docs/usb-dfu.md for the state machine and timing. */
+#ifndef DFUBOOT_DFU_DFU_H
+#define DFUBOOT_DFU_DFU_H
+
+#include <stdint.h>
+
+#include "common/system.h"
+#include "flash/flash_map.h"
+#include "flash/stream_writer.h"
+#include "usb/usbd.h"
+
+/* Largest wTransferSize (Linux usbfs caps control transfers at 4096). */
+#define DFU_TRANSFER_SIZE_MAX 4096
+/* Stream writer buffer: flash is programmed in chunks of this size (must
+ * be a multiple of the flash write block size). */
+#define DFU_WRITE_BUF_SIZE 256
+
+enum dfu_request {
+    DFU_DETACH = 0,
+    DFU_DNLOAD = 1,
+    DFU_UPLOAD = 2,
+    DFU_GETSTATUS = 3,
+    DFU_CLRSTATUS = 4,
+    DFU_GETSTATE = 5,
+    DFU_ABORT = 6,
+};
+
+enum dfu_state {
+    DFU_APP_IDLE = 0,
+    DFU_APP_DETACH = 1,
+    DFU_IDLE = 2,
+    DFU_DNLOAD_SYNC = 3,
+    DFU_DNBUSY = 4,
+    DFU_DNLOAD_IDLE = 5,
+    DFU_MANIFEST_SYNC = 6,
+    DFU_MANIFEST = 7,
+    DFU_MANIFEST_WAIT_RESET = 8,
+    DFU_UPLOAD_IDLE = 9,
+    DFU_ERROR = 10,
+};
+
+enum dfu_status {
+    DFU_OK = 0x00,
+    DFU_ERR_TARGET = 0x01,
+    DFU_ERR_FILE = 0x02,
+    DFU_ERR_WRITE = 0x03,
+    DFU_ERR_ERASE = 0x04,
+    DFU_ERR_CHECK_ERASED = 0x05,
+    DFU_ERR_PROG = 0x06,
+    DFU_ERR_VERIFY = 0x07,
+    DFU_ERR_ADDRESS = 0x08,
+    DFU_ERR_NOTDONE = 0x09,
+    DFU_ERR_FIRMWARE = 0x0A,
+    DFU_ERR_VENDOR = 0x0B,
+    DFU_ERR_USBR = 0x0C,
+    DFU_ERR_POR = 0x0D,
+    DFU_ERR_UNKNOWN = 0x0E,
+    DFU_ERR_STALLEDPKT = 0x0F,
+};
+
+/* bmAttributes of the functional descriptor. */
+#define DFU_ATTR_CAN_DNLOAD 0x01
+#define DFU_ATTR_CAN_UPLOAD 0x02
+#define DFU_ATTR_MANIFESTATION_TOLERANT 0x04
+#define DFU_ATTR_WILL_DETACH 0x08
+
+#define DFU_FUNC_DESC_TYPE 0x21
+#define DFU_FUNC_DESC_LEN 9
+
+struct dfu_config {
+    /* DFU-mode device descriptor. VID and strings are normally the same
+     * as the application's; the DFU-mode PID differs (DFU 1.1 ch. 2). */
+    uint16_t vid;             /* CONFIG_USB_DEVICE_VID */
+    uint16_t dfu_pid;         /* CONFIG_USB_DEVICE_DFU_PID */
+    uint16_t bcd_device;
+    const char *manufacturer; /* CONFIG_USB_DEVICE_MANUFACTURER */
+    const char *product;      /* CONFIG_USB_DEVICE_PRODUCT */
+    const char *serial;       /* CONFIG_USB_DEVICE_SN */
+
+    uint16_t transfer_size;   /* wTransferSize, 1..4096 (USBD_DFU_TRANSFER_SIZE) */
+    uint16_t detach_timeout;  /* wDetachTimeOut, ms: CONFIG_USB_DFU_DETACH_TIMEOUT */
+    uint16_t poll_timeout;    /* ms announced while manifesting: CONFIG_USB_DFU_DEFAULT_POLLTIMEOUT */
+    /* Blocks whose modelled write time is at most this (ms) are programmed
+     * during the DNLOAD data stage, so the next GETSTATUS says
+     * dfuDNLOAD-IDLE at once; longer ones are announced with dfuDNBUSY and
+     * an exact bwPollTimeout and programmed after that GETSTATUS. */
+    uint16_t sync_write_ms;
+    uint8_t enable_upload;      /* CONFIG_USB_DFU_ENABLE_UPLOAD */
+    uint8_t permanent_download; /* CONFIG_USB_DFU_PERMANENT_DOWNLOAD */
+    uint8_t reboot;             /* CONFIG_USB_DFU_REBOOT: not manifestation
+                                   tolerant; reboot after manifestation */
+    uint8_t will_detach;        /* CONFIG_USB_DFU_WILL_DETACH */
+    uint8_t start_in_dfu_mode;  /* start with the DFU-mode descriptors */
+
+    const struct flash_area *slot0; /* alt 0 "image_0": upload only */
+    const struct flash_area *slot1; /* alt 1 "image_1": download target */
+    uint32_t slot1_offset;          /* download starts here in slot1 */
+
+    /* Manifestation: after the last block is flushed. The application
+     * marks slot1 for the bootloader (test, or permanent as asked); 0 or
+     * a negative dfb_err. May be NULL. */
+    int (*manifest)(void *ctx, int permanent);
+    /* Leaves DFU mode (reboot into the application). NULL: sys->reset. */
+    void (*restart)(void *ctx);
+    void *ctx;
+    const struct sys_ops *sys; /* uptime for the detach timer, reset, log */
+};
+
+/* Defaults: pid.codes test VID/PIDs (0x1209:0x0001 run time, 0x0002 DFU). */
+#define DFU_CONFIG_DEFAULTS                                                                                            \
+    .vid = 0x1209, .dfu_pid = 0x0002, .transfer_size = DFU_TRANSFER_SIZE_MAX, .detach_timeout = 1000,               \
+    .poll_timeout = 8, .sync_write_ms = 1000
+
+struct dfu {
+    const struct dfu_config *cfg;
+    struct usb_device *usb;
+    uint8_t state;      /* enum dfu_state */
+    uint8_t status;     /* enum dfu_status */
+    uint8_t alt;        /* DFU mode: selected alt setting */
+    uint8_t dfu_mode;   /* DFU-mode descriptors are active */
+    uint8_t leave;      /* leave DFU mode (reboot) at the next reset */
+    uint8_t after;      /* action after the status stage */
+    uint8_t block_err;  /* outcome of the last block, told by GETSTATUS */
+    uint16_t block;     /* next expected block number */
+    uint16_t pending;   /* bytes of a block waiting to be programmed */
+    uint32_t offset;    /* upload: bytes sent so far */
+    uint32_t detach_at; /* uptime at DETACH; detach_ms: timer length */
+    uint16_t detach_ms;
+    struct stream_writer sw;
+    uint8_t func_desc[DFU_FUNC_DESC_LEN];
+    uint8_t reply[6];
+    struct usbd_interface rt_itf, dfu_itf;
+    const struct usbd_interface *dfu_itfs[1];
+    struct usbd_device_info dfu_info;
+    uint8_t wbuf[DFU_WRITE_BUF_SIZE];
+    uint8_t buf[DFU_TRANSFER_SIZE_MAX];
+};
+
+/* Prepares the class. `usb` is the device it lives on (the one the
+ * application passes to usbd_init afterwards). */
+int dfu_init(struct dfu *dfu, const struct dfu_config *cfg, struct usb_device *usb);
+
+/* The run-time interface to place in the application's configuration. */
+const struct usbd_interface *dfu_runtime_interface(struct dfu *dfu);
+
+/* The DFU-mode descriptor set (for a bootloader that starts in DFU mode,
+ * pass it to usbd_init; start_in_dfu_mode set). */
+const struct usbd_device_info *dfu_mode_descriptors(struct dfu *dfu);
+
+/* State for the application and tests. */
+enum dfu_state dfu_state(const struct dfu *dfu);
+enum dfu_status dfu_status(const struct dfu *dfu);
+
+#endif
