@@ -139,3 +139,35 @@ run_vm() {
   vm_rc=${PIPESTATUS[0]}
   set -e
 }
+
+# ---- the device stack alone (build/tests/interop-dfu-device)
+
+# dev_start ARGS...: starts interop-dfu-device on $work/dev-flash.bin (extra
+# ARGS: --create, --mode, --will-detach, --port); sets dev_pid, dev_port.
+dev_start() {
+  local exe=$build_dir/tests/interop-dfu-device i
+  [ -x "$exe" ] || skip "$exe is not built"
+  rm -f "$work/dev.port"
+  "$exe" --flash "$work/dev-flash.bin" --port-file "$work/dev.port" "$@" >>"$work/dev.log" 2>&1 &
+  dev_pid=$!
+  pids+=("$dev_pid")
+  for i in $(seq 100); do
+    [ -s "$work/dev.port" ] && break
+    sleep 0.05
+  done
+  [ -s "$work/dev.port" ] || fail "interop-dfu-device did not start (see $work/dev.log)"
+  dev_port=$(cat "$work/dev.port")
+}
+
+dev_stop() {
+  kill -TERM "$dev_pid" 2>/dev/null || true
+  wait "$dev_pid" 2>/dev/null || true
+}
+
+# slot_bytes NAME OUT: slot0 or slot1 of the nRF52840 DK flash file.
+slot_bytes() {
+  case $1 in
+    slot0) dd if="$work/dev-flash.bin" of="$2" bs=4096 skip=$((0xC000 / 4096)) count=$((0x76000 / 4096)) status=none ;;
+    slot1) dd if="$work/dev-flash.bin" of="$2" bs=4096 skip=$((0x82000 / 4096)) count=$((0x76000 / 4096)) status=none ;;
+  esac
+}

@@ -5,8 +5,8 @@ device, bus id 1-1, 1209:0001, with a DFU runtime interface (0xFE/0x01/0x01).
 DFU_DETACH switches it to DFU mode as a device with bitWillDetach that drops
 its USB/IP connection does: the reply goes out, the connection closes, and the
 export comes back with a DFU-mode interface (0xFE/0x01/0x02, alt 0 "image_0",
-alt 1 "image_1"). It answers DFU_GETSTATUS and DFU_GETSTATE; it stores no
-firmware. It is not the board: it exists to prove the VM machinery (forwarding, one host
+alt 1 "image_1"). It answers DFU_GETSTATUS and DFU_GETSTATE, and DFU_UPLOAD
+with an empty image; it stores no firmware. It is not the board: it exists to prove the VM machinery (forwarding, one host
 connection per guest connection, usbip list, usbip attach, enumeration by the
 guest kernel, libusb in dfu-util/lsusb) without our device. It logs every
 operation and control request, one per line, to --log.
@@ -102,11 +102,18 @@ class Handler(socketserver.BaseRequestHandler):
             elif code == OP_REQ_IMPORT:
                 busid = recv_exact(sock, 32).rstrip(b"\0")
                 self.log(f"import {busid.decode(errors='replace')}")
-                if busid != BUSID:
-                    sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, 1))
+                with self.server.import_lock:
+                    refuse = 1 if busid != BUSID else 2 if self.server.imported else 0
+                    self.server.imported = not refuse
+                if refuse:  # 1: no such device, 2: already imported (as the board)
+                    self.log(f"refused {refuse}")
+                    sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, refuse))
                     return
-                sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, 0) + device_record(self.server.mode))
-                self.urbs(sock)
+                try:
+                    sock.sendall(struct.pack(">HHI", VERSION, OP_REP_IMPORT, 0) + device_record(self.server.mode))
+                    self.urbs(sock)
+                finally:
+                    self.server.imported = False
             else:
                 self.log(f"bad-op {code:#06x}")
         except (EOFError, ConnectionError):
@@ -165,6 +172,8 @@ class Handler(socketserver.BaseRequestHandler):
             return 0, b""
         if rt == 0xA1 and req == 3:  # DFU_GETSTATUS: OK, appIDLE or dfuIDLE
             return 0, bytes([0, 0, 0, 0, 2 if dfu_mode else 0, 0])
+        if rt == 0xA1 and req == 2 and dfu_mode:  # DFU_UPLOAD: an empty image
+            return 0, b""
         if rt == 0xA1 and req == 5:  # DFU_GETSTATE
             return 0, bytes([2 if dfu_mode else 0])
         return EPIPE, b""
@@ -186,6 +195,8 @@ def main():
     server.log_lock = threading.Lock()
     server.corrupt = args.corrupt
     server.mode = "runtime"
+    server.imported = False
+    server.import_lock = threading.Lock()
     with open(args.port_file + ".tmp", "w", encoding="ascii") as f:
         f.write(f"{server.server_address[1]}\n")
     import os

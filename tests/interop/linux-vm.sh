@@ -10,7 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Bump when the way the cache entry is built changes (the key also holds the
 # versions of every Debian package that goes into it).
-RECIPE=4
+RECIPE=5
 PACKAGES=(busybox-static usbip usb.ids dfu-util usbutils libusb-1.0-0 libudev1 libc6)
 # Kernel modules the guest loads (with their dependencies), plus usbmon for
 # anyone who wants to look at the traffic.
@@ -178,7 +178,7 @@ resolve_cache_dir() {
   pkg_lines=$lines
   kernel_pkg=$kpkg
   local key
-  key=$(printf 'recipe=%s\n%s' "$RECIPE" "$lines" | sha256sum | cut -c1-16)
+  key=$( (printf 'recipe=%s\n%s' "$RECIPE" "$lines"; cat "$here/guest-src/uevent-relay.c") | sha256sum | cut -c1-16)
   cache_dir=$cache_root/${kpkg#linux-image-}-$key
 }
 
@@ -282,6 +282,11 @@ build_cache() {
     copy_with_libs "$src" "$rd" "$src/$f" || { rm -rf "$tmp"; die "library closure failed"; }
   done
   cp "$src/usr/bin/usb-devices" "$rd/usr/bin/"
+  # Our one program in the image: kernel uevents passed on to libudev's
+  # netlink group, so libusb sees devices that appear while it runs (see
+  # guest-src/uevent-relay.c). Built here, statically, from source.
+  "${CC:-cc}" -static -Os -s -Wall -Wextra -o "$rd/sbin/uevent-relay" "$here/guest-src/uevent-relay.c" ||
+    { rm -rf "$tmp"; die "cannot build uevent-relay (a C compiler with static glibc: build-essential)"; }
   # The loader: in the debs lib64/ld-linux-x86-64.so.2 is an absolute link
   # that would resolve to the host's; make it relative inside the image.
   cp "$(readlink -f "$src/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")" "$rd/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
@@ -303,6 +308,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+uevent-relay &
 if modprobe -a virtio_pci 9pnet_virtio 9p &&
    mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none vmctl /vm; then
   exec /bin/sh /vm/init.sh
@@ -328,8 +334,8 @@ EOF
 ensure_cache() {
   command -v apt-cache >/dev/null 2>&1 || [ -e "$cache_root/latest/vmlinux" ] ||
     die "apt is needed to build the VM image (Debian packages)"
-  for t in dpkg-deb depmod modprobe cpio readelf; do
-    command -v "$t" >/dev/null 2>&1 || die "$t not found (Debian: dpkg, kmod, cpio, binutils)"
+  for t in dpkg-deb depmod modprobe cpio readelf "${CC:-cc}"; do
+    command -v "$t" >/dev/null 2>&1 || die "$t not found (Debian: dpkg, kmod, cpio, binutils, build-essential)"
   done
   mkdir -p "$cache_root"
   resolve_cache_dir

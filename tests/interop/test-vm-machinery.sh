@@ -3,8 +3,9 @@
 # ways, exit status, the guest reaching a host-side USB/IP server (a fake one)
 # through guestfwd with one host connection per guest connection (usbip list
 # twice, then usbip attach), enumeration by the guest kernel, dfu-util and
-# lsusb on top of libusb, a runtime-to-DFU switch with the connection dropped
-# and attached again by the guest's auto-attach loop, the descriptor checker failing on a broken device,
+# lsusb on top of libusb, dfu-util's own runtime-to-DFU switch with the
+# connection dropped, attached again by the guest's auto-attach loop and
+# found again by the same dfu-util process (uevent-relay), the descriptor checker failing on a broken device,
 # and a failed attach reported as a setup failure.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -36,9 +37,13 @@ dfu-util -l >/share/out/dfu-l.txt 2>&1 || bad "dfu-util -l"
 cat /share/out/dfu-l.txt
 lsusb -v -d 1209:0001 >/share/out/lsusb-v.txt 2>&1 || bad "lsusb -v"
 [ "$(vm_mode 1209)" = runtime ] || bad "vm_mode: $(vm_mode 1209), want runtime"
-# DFU_DETACH: the fake drops the connection and comes back in DFU mode.
+# dfu-util detaches the run-time device, the fake drops the connection and
+# comes back in DFU mode, the auto-attach loop imports it again, and the
+# same dfu-util process finds it (libusb hears of it through uevent-relay).
+pidof uevent-relay >/dev/null || bad "uevent-relay is not running"
 vm_autoattach_start
-dfu-util -e || bad "dfu-util -e"
+dfu-util --alt 0 --upload /tmp/up.bin >/share/out/upload.txt 2>&1 || { cat /share/out/upload.txt; bad "upload"; }
+cat /share/out/upload.txt
 vm_wait_mode 1209 dfu || bad "no DFU mode after detach"
 vm_autoattach_stop
 check-descriptors 1209: || bad "descriptors in DFU mode"
@@ -73,7 +78,11 @@ grep -q 'bcdDFUVersion *1.10' "$share/out/lsusb-v.txt" || fail "lsusb -v shows n
 grep -q 'Found DFU: \[1209:0001\].*alt=0, name="image_0"' "$share/out/dfu-l-dfu.txt" || fail "DFU mode: no alt 0 image_0"
 grep -q 'Found DFU: \[1209:0001\].*alt=1, name="image_1"' "$share/out/dfu-l-dfu.txt" || fail "DFU mode: no alt 1 image_1"
 grep -q '^ctrl 21 00 ' "$fake_log" || fail "the fake saw no DFU_DETACH"
+grep -q 'Device will detach and reattach' "$share/out/upload.txt" || fail "dfu-util did not detach the run-time device"
+grep -q 'Opening DFU USB Device' "$share/out/upload.txt" || fail "dfu-util did not find the device again in DFU mode"
+grep -q '^ctrl a1 02 ' "$fake_log" || fail "the fake saw no DFU_UPLOAD"
 [ "$(grep -c '^import 1-1$' "$fake_log")" -ge 2 ] || fail "no second import after the detach"
+! grep -q '^refused 2$' "$fake_log" || fail "the guest tried to import the device while it held it"
 cleanup_pids; pids=()
 
 # 2. The same device with a corrupt wTotalLength: the checker must fail,

@@ -6,17 +6,47 @@ VM_BUSID=${VM_BUSID:-1-1}
 VM_ENUM_TIMEOUT=${VM_ENUM_TIMEOUT:-20}
 export VM_USBIP_HOST VM_BUSID VM_ENUM_TIMEOUT
 
+# Under TCG every fork costs milliseconds: these helpers read sysfs with
+# the shell's own `read` and globs instead of running programs.
+
+# vm_read FILE: prints the first line of FILE (nothing if unreadable).
+vm_read() {
+  local v=
+  read -r v <"$1" 2>/dev/null
+  echo "$v"
+}
+
 # USB devices (not interfaces, not root hubs) the kernel knows, one per line.
 vm_usb_devices() {
-  ls /sys/bus/usb/devices 2>/dev/null | grep -v -e ':' -e '^usb'
+  local d
+  for d in /sys/bus/usb/devices/[0-9]*-[0-9]*; do
+    case ${d##*/} in *:*) continue ;; esac
+    [ -e "$d" ] && echo "${d##*/}"
+  done
 }
 
 # A device is ready for libusb once it is configured and has its /dev node.
 vm_usb_ready() {
-  local d=/sys/bus/usb/devices/$1 bus dev
-  [ -n "$(cat "$d/bConfigurationValue" 2>/dev/null)" ] || return 1
-  bus=$(cat "$d/busnum" 2>/dev/null) && dev=$(cat "$d/devnum" 2>/dev/null) || return 1
+  local d=/sys/bus/usb/devices/$1 cfg bus dev
+  read -r cfg <"$d/bConfigurationValue" 2>/dev/null || return 1
+  [ -n "$cfg" ] || return 1
+  read -r bus <"$d/busnum" 2>/dev/null && read -r dev <"$d/devnum" 2>/dev/null || return 1
   [ -e "$(printf '/dev/bus/usb/%03d/%03d' "$bus" "$dev")" ]
+}
+
+# vm_ports_used: how many vhci ports are not free, from the status files
+# of /sys/devices/platform/vhci_hcd.0 (one per controller). 004 is
+# VDEV_ST_NULL (free); a port is 005 (NOTASSIGNED) from the attach until
+# the kernel has reset it, 006 (USED) afterwards, 007 (ERROR) while it is
+# torn down.
+vm_ports_used() {
+  local f hub port sta rest n=0
+  for f in /sys/devices/platform/vhci_hcd.0/status*; do
+    while read -r hub port sta rest; do
+      case $sta in 005 | 006 | 007) n=$((n + 1)) ;; esac
+    done <"$f"
+  done
+  echo $n
 }
 
 # vm_attach [BUSID]: imports the export and waits until the kernel has
@@ -89,15 +119,21 @@ vm_wait_gone() {
 
 # vm_mode VID: "runtime" if a device of that vendor has a DFU runtime
 # interface (0xFE/0x01/0x01), "dfu" if it has DFU-mode interfaces
-# (0xFE/0x01/0x02), "none" if there is no such device.
+# (0xFE/0x01/0x02), "other" for another device of that vendor, "none" if
+# there is no such device.
 vm_mode() {
-  local d i mode=none
-  for d in /sys/bus/usb/devices/*; do
-    [ "$(cat "$d/idVendor" 2>/dev/null)" = "$1" ] || continue
+  local d i v c sc p mode=none
+  for d in /sys/bus/usb/devices/[0-9]*-[0-9]*; do
+    case ${d##*/} in *:*) continue ;; esac
+    read -r v <"$d/idVendor" 2>/dev/null || continue
+    [ "$v" = "$1" ] || continue
     mode=other
     for i in "$d"/*:*; do
-      [ "$(cat "$i/bInterfaceClass" 2>/dev/null)$(cat "$i/bInterfaceSubClass" 2>/dev/null)" = fe01 ] || continue
-      case $(cat "$i/bInterfaceProtocol") in
+      read -r c <"$i/bInterfaceClass" 2>/dev/null || continue
+      read -r sc <"$i/bInterfaceSubClass" 2>/dev/null || continue
+      read -r p <"$i/bInterfaceProtocol" 2>/dev/null || continue
+      [ "$c$sc" = fe01 ] || continue
+      case $p in
         01) echo runtime; return ;;
         02) echo dfu; return ;;
       esac
@@ -126,13 +162,13 @@ vm_wait_mode() {
 vm_autoattach_start() {
   (
     while :; do
-      if ! usbip port 2>/dev/null | grep -q '^Port [0-9]*: <Port in Use>'; then
-        if usbip list -r "$VM_USBIP_HOST" 2>/dev/null | grep -q "^ *$VM_BUSID:" &&
-           usbip attach -r "$VM_USBIP_HOST" -b "$VM_BUSID" >/dev/null 2>&1; then
-          echo "vm: attached $VM_BUSID again" >&2
-        fi
+      # Trying the import is cheaper than asking for the list first: a
+      # device that is away (detached, rebooting) is refused at once.
+      if [ "$(vm_ports_used)" = 0 ] &&
+         usbip attach -r "$VM_USBIP_HOST" -b "$VM_BUSID" >/dev/null 2>&1; then
+        echo "vm: attached $VM_BUSID again" >&2
       fi
-      sleep 0.3
+      sleep 0.1
     done
   ) &
   VM_AUTOATTACH_PID=$!
