@@ -11,7 +11,7 @@ bootstrap:
 	@bash scripts/bootstrap.sh
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=MinSizeRel $(CMAKE_ARGS)
 
 build: bootstrap $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
@@ -24,7 +24,7 @@ cross: bootstrap
 
 # Everything again with clang (the default build uses the system cc, gcc).
 clang: bootstrap
-	CC=clang cmake -S . -B $(BUILD)/clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	CC=clang cmake -S . -B $(BUILD)/clang -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 	cmake --build $(BUILD)/clang -j$(JOBS)
 
 test: build cross clang

@@ -24,19 +24,6 @@ struct bctx {
 #define LOG_WRN(b, ...) sys_log((b)->sys, SYS_LOG_WRN, __VA_ARGS__)
 #define LOG_ERR(b, ...) sys_log((b)->sys, SYS_LOG_ERR, __VA_ARGS__)
 
-int boot_version_cmp(const struct boot_image_version *a, const struct boot_image_version *b, int with_build)
-{
-    if (a->major != b->major)
-        return a->major < b->major ? -1 : 1;
-    if (a->minor != b->minor)
-        return a->minor < b->minor ? -1 : 1;
-    if (a->revision != b->revision)
-        return a->revision < b->revision ? -1 : 1;
-    if (with_build && a->build != b->build)
-        return a->build < b->build ? -1 : 1;
-    return 0;
-}
-
 static uint32_t area_a(const struct bctx *b, const struct flash_area *fa)
 {
     return fa == b->pri ? b->g.a_pri : b->g.a_sec;
@@ -331,7 +318,7 @@ static int is_downgrade(const struct bctx *b, const struct boot_image_info *sec,
 
         return s < p;
     }
-    return boot_version_cmp(&sec->version, &pri->version, b->cfg->version_cmp_build) < 0;
+    return dfb_version_cmp(&sec->version, &pri->version, b->cfg->version_cmp_build) < 0;
 }
 
 /* Makes the secondary unbootable and not pending: trailer first. */

@@ -12,21 +12,15 @@
 
 #include "boot/boot_trailer.h"
 #include "common/system.h"
+#include "common/version.h"
 #include "flash/flash_map.h"
-
-struct boot_image_version {
-    uint8_t major;
-    uint8_t minor;
-    uint16_t revision;
-    uint32_t build;
-};
 
 /* What validation found out about an image. */
 struct boot_image_info {
     uint32_t total_size; /* header + body + all TLVs, bytes in the slot */
     uint32_t hdr_size;
     uint32_t img_size;
-    struct boot_image_version version;
+    struct dfb_version version;
     uint32_t security_counter;
     uint8_t has_security_counter;
 };
@@ -71,7 +65,5 @@ int boot_go(const struct boot_config *cfg, struct boot_result *rsp);
  * DFB_ESTATE for a halt. */
 int boot_main(const struct boot_config *cfg);
 
-/* Version comparison: <0, 0, >0 (build number only if `with_build`). */
-int boot_version_cmp(const struct boot_image_version *a, const struct boot_image_version *b, int with_build);
 
 #endif

@@ -313,7 +313,7 @@ static const char *parse_num(const char *s, uint32_t max, uint32_t *out)
     return s;
 }
 
-int image_version_parse(const char *s, struct image_version *ver)
+int image_version_parse(const char *s, struct dfb_version *ver)
 {
     uint32_t maj = 0, min = 0, rev = 0, build = 0;
 
@@ -346,20 +346,7 @@ int image_version_parse(const char *s, struct image_version *ver)
     return DFB_OK;
 }
 
-int image_version_cmp(const struct image_version *a, const struct image_version *b, bool use_build)
-{
-    if (a->major != b->major)
-        return a->major < b->major ? -1 : 1;
-    if (a->minor != b->minor)
-        return a->minor < b->minor ? -1 : 1;
-    if (a->revision != b->revision)
-        return a->revision < b->revision ? -1 : 1;
-    if (use_build && a->build_num != b->build_num)
-        return a->build_num < b->build_num ? -1 : 1;
-    return 0;
-}
-
-uint32_t image_version_security_counter(const struct image_version *ver)
+uint32_t image_version_security_counter(const struct dfb_version *ver)
 {
     return ((uint32_t)ver->major << 24) | ((uint32_t)ver->minor << 16) | ver->revision;
 }

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/version.h"
 #include "flash/flash_map.h"
 
 #define IMAGE_MAGIC 0x96f3b83du
@@ -85,12 +86,6 @@
 #define IMAGE_SHA256_SIZE 32u
 #define IMAGE_DEPENDENCY_SIZE 12u
 
-struct image_version {
-    uint8_t major;
-    uint8_t minor;
-    uint16_t revision;
-    uint32_t build_num;
-};
 
 /* The 32-byte header, decoded into host order. */
 struct image_header {
@@ -100,7 +95,7 @@ struct image_header {
     uint16_t protect_tlv_size;
     uint32_t img_size;
     uint32_t flags;
-    struct image_version ver;
+    struct dfb_version ver;
     uint32_t pad1;
 };
 
@@ -199,10 +194,8 @@ int image_tlv_append(uint8_t *buf, uint32_t cap, uint32_t *pos, uint16_t type, c
 /* Parses "maj[.min[.rev[+build]]]" like imgtool: decimal, no leading zeros,
  * no signs or spaces, maj/min <= 255, rev <= 65535, build <= 2^32-1.
  * Missing parts are 0. DFB_EINVAL on anything else. */
-int image_version_parse(const char *s, struct image_version *ver);
-/* -1, 0 or 1; build_num is compared only with `use_build`. */
-int image_version_cmp(const struct image_version *a, const struct image_version *b, bool use_build);
+int image_version_parse(const char *s, struct dfb_version *ver);
 /* imgtool's --security-counter auto: (major << 24) | (minor << 16) | revision. */
-uint32_t image_version_security_counter(const struct image_version *ver);
+uint32_t image_version_security_counter(const struct dfb_version *ver);
 
 #endif

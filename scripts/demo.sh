@@ -46,7 +46,7 @@ expect() {
 }
 
 power_on() {
-  vboard run flash.bin --usbip "127.0.0.1:$port" >> "$console" 2>&1 &
+  "$bin/vboard" run flash.bin --usbip "127.0.0.1:$port" >> "$console" 2>&1 &
   board_pid=$!
 }
 power_off() { kill -TERM "$board_pid"; wait "$board_pid" || true; board_pid=; }
@@ -79,7 +79,14 @@ echo "   backup equals slot0 byte for byte ($(stat -c %s slot0_backup.bin) bytes
 
 say "4. Download hello_world into SLOT-1"
 run "$dfu_util" --alt 1 --download "$images/hello_world.signed.bin"
-run vboard info flash.bin
+run vboard info flash.bin | tee info.txt
+# the update sits where the bootloader wants it: at the slot's second sector
+at=$(sed -n '/^slot1/,/^scratch/s/.*image at +\(0x[0-9a-f]*\).*/\1/p' info.txt)
+[ -n "$at" ] || die "no image found in slot1"
+run vboard dump flash.bin --partition slot1 -o slot1_now.bin
+cmp -n "$(stat -c %s "$images/hello_world.signed.bin")" -i "$((at)):0" slot1_now.bin "$images/hello_world.signed.bin" \
+  || die "slot1 does not hold the downloaded image byte for byte"
+echo "   slot1 holds the downloaded image at +$at byte for byte"
 
 say "5. Reset the SoC: the bootloader tests the new image"
 reset_soc

@@ -33,7 +33,7 @@ size_t fake_image_build(uint8_t *buf, size_t cap, const struct fake_image_desc *
     buf[20] = d->version.major;
     buf[21] = d->version.minor;
     put_le16(buf + 22, d->version.revision);
-    put_le32(buf + 24, d->version.build);
+    put_le32(buf + 24, d->version.build_num);
     for (uint32_t i = 0; i < d->body_size; i++) {
         x ^= x << 13;
         x ^= x >> 17;
@@ -89,7 +89,7 @@ int fake_validate(void *ctx, const struct flash_area *fa, uint32_t off, struct b
     out->version.major = hdr[20];
     out->version.minor = hdr[21];
     out->version.revision = get_le16(hdr + 22);
-    out->version.build = get_le32(hdr + 24);
+    out->version.build_num = get_le32(hdr + 24);
     out->security_counter = get_le32(tlv + 12);
     out->has_security_counter = 1;
     return 0;

@@ -23,7 +23,7 @@
 struct fake_image_desc {
     uint32_t hdr_size;
     uint32_t body_size;
-    struct boot_image_version version;
+    struct dfb_version version;
     uint32_t security_counter;
     uint32_t key_id;
     uint32_t seed; /* body content */

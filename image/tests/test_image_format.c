@@ -234,7 +234,7 @@ static void test_malformed(void)
 
 static void test_versions(void)
 {
-    struct image_version v, w;
+    struct dfb_version v, w;
 
     CHECK_EQ(image_version_parse("1.2.3+4", &v), DFB_OK);
     CHECK(v.major == 1 && v.minor == 2 && v.revision == 3 && v.build_num == 4);
@@ -256,11 +256,11 @@ static void test_versions(void)
 
     image_version_parse("1.2.3+4", &v);
     image_version_parse("1.2.3+5", &w);
-    CHECK_EQ(image_version_cmp(&v, &w, false), 0);
-    CHECK_EQ(image_version_cmp(&v, &w, true), -1);
+    CHECK_EQ(dfb_version_cmp(&v, &w, false), 0);
+    CHECK_EQ(dfb_version_cmp(&v, &w, true), -1);
     image_version_parse("1.10.0", &w);
-    CHECK_EQ(image_version_cmp(&v, &w, false), -1);
-    CHECK_EQ(image_version_cmp(&w, &v, false), 1);
+    CHECK_EQ(dfb_version_cmp(&v, &w, false), -1);
+    CHECK_EQ(dfb_version_cmp(&w, &v, false), 1);
     image_version_parse("1.2.3+4", &v);
     CHECK_EQ(image_version_security_counter(&v), 0x01020003);
 }

@@ -35,6 +35,21 @@ cmp -s -n $((0x76000)) -i $((0x82000)):0 "$F" "$work/slot1.bin" && ok || bad "sl
 "$bin/vboard" info "$F" | grep -q "slot0 .*offset 0x00c000 size 0x076000" && ok || bad "info text"
 "$bin/vboard" info "$F" --json | grep -q '"name": "slot1", "offset": 532480' && ok || bad "info json"
 
+# info reads image headers, validates them with the build's key, and shows trailers
+img=${DFUBOOT_BUILD_DIR}/images/hello_world.signed.bin
+G=$work/g.bin
+"$bin/vboard" create "$G" >/dev/null
+"$bin/vboard" flash "$G" --partition slot0 "$img" >/dev/null
+"$bin/vboard" info "$G" > "$work/info.txt"
+grep -q "image at +0x0: version 2.0.0+0, header 0x200" "$work/info.txt" && ok || bad "info image line: $(cat "$work/info.txt")"
+grep -q "hash: valid, signature: valid (ok)" "$work/info.txt" && ok || bad "info verdict"
+grep -q "trailer: magic=unset swap_type=none copy_done=unset image_ok=unset" "$work/info.txt" && ok || bad "info trailer"
+"$bin/vboard" info "$G" --json | grep -q '"bootable": true' && ok || bad "info json image"
+# flip one payload byte: the hash no longer matches
+printf '\x00' | dd of="$G" bs=1 seek=$((0xC000 + 0x300)) conv=notrunc 2>/dev/null
+"$bin/vboard" info "$G" | grep -q "hash: invalid, signature: invalid" && ok || bad "info on a corrupted image"
+"$bin/vboard" info "$G" --json | grep -q '"hash_valid": false' && ok || bad "info json corrupted"
+
 expect_fail "no command" "$bin/vboard"
 expect_fail "unknown command" "$bin/vboard" frobnicate "$F"
 expect_fail "unknown option" "$bin/vboard" run "$F" --bogus

@@ -43,7 +43,7 @@ static void seterr(char *err, size_t n, const char *fmt, const char *a)
     snprintf(err, n, fmt, a);
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
+uint8_t *file_read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *buf;
@@ -111,7 +111,7 @@ static int ed25519_from_der(const uint8_t *der, size_t len, struct dkey *k)
 int key_load(const char *path, struct dkey *k, char *err, size_t errlen)
 {
     size_t len, der_len;
-    uint8_t *buf = slurp(path, &len);
+    uint8_t *buf = file_read_all(path, &len);
     const uint8_t *der = buf;
     mbedtls_pem_context pem;
     int rc;

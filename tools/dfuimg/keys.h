@@ -21,6 +21,9 @@ struct dkey {
     uint8_t ed_sk[64];        /* Ed25519 secret key (seed || pk) */
 };
 
+/* The whole file, NUL-terminated (not counted in *len); NULL on failure. */
+uint8_t *file_read_all(const char *path, size_t *len);
+
 /* Loads a private or public key from a PEM (or DER) file. On failure
  * returns -1 and writes a one-line reason into err. */
 int key_load(const char *path, struct dkey *k, char *err, size_t errlen);

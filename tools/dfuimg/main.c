@@ -36,29 +36,6 @@ static int die(const char *fmt, ...)
     return 2;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-        fclose(f);
-        return NULL;
-    }
-    buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static int write_file(const char *path, const void *buf, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -217,7 +194,7 @@ static uint32_t align_up(uint32_t v, uint32_t a)
 /* One "(id,version)" dependency. */
 struct dep {
     uint8_t id;
-    struct image_version ver;
+    struct dfb_version ver;
 };
 
 static int parse_deps(const char *s, struct dep *deps, int max)
@@ -368,7 +345,7 @@ static int cmd_sign(int argc, char **argv)
         }
     }
 
-    in = slurp(argv[optind], &in_len);
+    in = file_read_all(argv[optind], &in_len);
     if (!in) {
         if (have_key)
             key_free(&k);
@@ -588,7 +565,7 @@ static int cmd_verify(int argc, char **argv)
         cfg.keys = &ik;
         cfg.key_count = 1;
     }
-    data = slurp(argv[optind], &len);
+    data = file_read_all(argv[optind], &len);
     if (!data)
         return die("cannot read %s", argv[optind]);
     if (file_area(&ff, data, len, &fa)) {
@@ -690,7 +667,7 @@ static int cmd_dumpinfo(int argc, char **argv)
     }
     if (argc - optind != 1)
         return die("dumpinfo needs exactly one IMAGE");
-    data = slurp(argv[optind], &len);
+    data = file_read_all(argv[optind], &len);
     if (!data)
         return die("cannot read %s", argv[optind]);
     if (len < IMAGE_HEADER_SIZE || file_area(&ff, data, len, &fa)) {
