@@ -171,3 +171,19 @@ slot_bytes() {
     slot1) dd if="$work/dev-flash.bin" of="$2" bs=4096 skip=$((0x82000 / 4096)) count=$((0x76000 / 4096)) status=none ;;
   esac
 }
+
+# check_slot1_image IMAGE: the board's slot1 holds IMAGE byte for byte where
+# the bootloader wants it (vboard info tells the offset inside the slot) and
+# vboard info finds its hash and signature valid.
+check_slot1_image() {
+  local at size
+  vboard info "$flash" >"$work/info.txt"
+  at=$(sed -n '/^slot1/,/^scratch/s/.*image at +\(0x[0-9a-f]*\).*/\1/p' "$work/info.txt")
+  [ -n "$at" ] || { cat "$work/info.txt" >&2; fail "vboard info finds no image in slot1"; }
+  sed -n '/^slot1/,/^scratch/p' "$work/info.txt" | grep -q 'hash: valid, signature: valid' ||
+    { cat "$work/info.txt" >&2; fail "slot1 image: hash or signature not valid"; }
+  vboard dump "$flash" --partition slot1 -o "$work/slot1.bin" >/dev/null
+  size=$(stat -c %s "$1")
+  cmp -n "$size" -i "$((at)):0" "$work/slot1.bin" "$1" || fail "slot1 does not hold $(basename "$1") byte for byte"
+  echo "$test_name: slot1 holds $(basename "$1") ($size bytes) at +$at byte for byte"
+}

@@ -3,7 +3,8 @@
 # with the board in runtime mode (dfu-util detaches it itself), with byte
 # checks against the flash file:
 #   dfu-util --alt 0 --upload slot0_backup.bin      == vboard dump slot0
-#   dfu-util --alt 1 --download hello_world.signed.bin  -> slot1 starts with it
+#   dfu-util --alt 1 --download hello_world.signed.bin  -> slot1 holds it
+#   (at the offset vboard info shows, hash and signature valid)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 require_board
@@ -28,10 +29,8 @@ t0=$(date +%s.%N)
 run_vm --no-attach --script "$work/guest.sh"
 [ "$vm_rc" = 0 ] || fail "guest exited $vm_rc"
 vboard dump "$flash" --partition slot0 -o "$work/slot0.bin" >/dev/null
-vboard dump "$flash" --partition slot1 -o "$work/slot1.bin" >/dev/null
 cmp "$share/slot0_backup.bin" "$work/slot0.bin" || fail "slot0_backup.bin differs from slot0 in the flash file"
-size=$(stat -c %s "$images/hello_world.signed.bin")
-cmp -n "$size" "$images/hello_world.signed.bin" "$work/slot1.bin" || fail "slot1 does not hold the downloaded image"
-echo "$test_name: upload $(stat -c %s "$share/slot0_backup.bin") bytes == slot0, download $size bytes == slot1"
+echo "$test_name: slot0_backup.bin ($(stat -c %s "$share/slot0_backup.bin") bytes) equals slot0 byte for byte"
+check_slot1_image "$images/hello_world.signed.bin"
 board_stop
 echo "$test_name: PASS ($(since "$t0") s)"

@@ -53,8 +53,6 @@ vm_rc=$(grep -o 'guest command exited [0-9]*' "$work/vm.log" | grep -o '[0-9]*$'
 [ "$pressed" = 1 ] || fail "never saw the download between 5% and 95% to press reset"
 [ "$vm_rc" = 0 ] || fail "guest exited $vm_rc"
 expect_console "$BOARD_READY" 5
-vboard dump "$flash" --partition slot1 -o "$work/slot1.bin" >/dev/null
-size=$(stat -c %s "$images/hello_world.signed.bin")
-cmp -n "$size" "$images/hello_world.signed.bin" "$work/slot1.bin" || fail "slot1 does not hold the image after the retry"
+check_slot1_image "$images/hello_world.signed.bin"
 board_stop
 echo "$test_name: PASS ($(since "$t0") s)"
