@@ -5,6 +5,7 @@
  *
  *   interop-dfu-device --flash FILE --port-file FILE [--port N]
  *                      [--mode runtime|dfu] [--will-detach] [--create]
+ *                      [--corrupt config-length]
  *
  * --create makes FILE a fresh erased flash whose slot0 holds a pattern
  * (byte i of slot0 = (i * 7 + (i >> 8)) & 0xFF). The server listens on
@@ -14,6 +15,9 @@
  * DFU sample); DETACH then a reset (or, with --will-detach, the device's own
  * re-enumeration) switches to DFU mode (PID 0x0002, alt 0 "image_0" = slot0,
  * alt 1 "image_1" = slot1). Leaving DFU mode "reboots" into the first mode.
+ * --corrupt config-length makes every configuration descriptor the device
+ * sends announce a wTotalLength 2 bytes larger than it is (a broken device,
+ * for showing that the tier notices).
  * Runs until SIGTERM or SIGINT; logs to stderr. */
 #include <errno.h>
 #include <signal.h>
@@ -73,6 +77,27 @@ static int manifest(void *ctx, int permanent)
     return 0;
 }
 
+/* The controller ops of the USB/IP server, with ep0_send wrapped when a
+ * corruption is asked for. */
+static struct usb_dc_ops server_ops, ops;
+
+static int send_corrupt(void *ctx, const void *data, uint16_t len)
+{
+    const uint8_t *d = data;
+    uint8_t buf[4096];
+
+    if (len >= 4 && len <= sizeof(buf) && d[0] == 9 && d[1] == 2) {
+        uint16_t total = (uint16_t)(d[2] | (d[3] << 8));
+
+        memcpy(buf, d, len);
+        total = (uint16_t)(total + 2);
+        buf[2] = (uint8_t)total;
+        buf[3] = (uint8_t)(total >> 8);
+        return server_ops.ep0_send(ctx, buf, len);
+    }
+    return server_ops.ep0_send(ctx, data, len);
+}
+
 static void die(const char *what, int rc)
 {
     fprintf(stderr, "dfu-device: %s failed (%d)\n", what, rc);
@@ -92,7 +117,7 @@ int main(int argc, char **argv)
     static struct usbd_device_info rt_info;
     const struct usbd_device_info *first;
     const char *flash = NULL, *port_file = NULL, *mode = "runtime";
-    int create = 0, will_detach = 0, rc;
+    int create = 0, will_detach = 0, corrupt = 0, rc;
     struct usbip_server *srv;
     struct usbip_server_config scfg = { .port = 0, .listen_fd = -1, .verbose = 1 };
     const struct flash_layout *l = flash_layout_find("nrf52840dk");
@@ -110,9 +135,13 @@ int main(int argc, char **argv)
             will_detach = 1;
         else if (strcmp(argv[i], "--create") == 0)
             create = 1;
+        else if (strcmp(argv[i], "--corrupt") == 0 && i + 1 < argc && strcmp(argv[i + 1], "config-length") == 0) {
+            corrupt = 1;
+            i++;
+        }
         else {
             fprintf(stderr, "usage: interop-dfu-device --flash FILE --port-file FILE [--port N] "
-                            "[--mode runtime|dfu] [--will-detach] [--create]\n");
+                            "[--mode runtime|dfu] [--will-detach] [--create] [--corrupt config-length]\n");
             return 2;
         }
     }
@@ -163,7 +192,11 @@ int main(int argc, char **argv)
         .product = cfg.product, .serial = cfg.serial, .max_power = 50, .num_interfaces = 1, .interfaces = rt_itfs,
     };
     first = cfg.start_in_dfu_mode ? dfu_mode_descriptors(&dfu) : &rt_info;
-    if ((rc = usbd_init(&dev, usbip_server_dc_ops(srv), first)) != DFB_OK)
+    server_ops = *usbip_server_dc_ops(srv);
+    ops = server_ops;
+    if (corrupt)
+        ops.ep0_send = send_corrupt;
+    if ((rc = usbd_init(&dev, &ops, first)) != DFB_OK)
         die("usbd_init", rc);
     usbip_server_set_device(srv, &dev);
 

@@ -11,7 +11,9 @@
 #     run-time mode (dfu-util detaches, the device re-enumerates by dropping
 #     its connection, the guest attaches again), byte-checked;
 #  3. the device restarted (reset) in the middle of a download: that
-#     dfu-util fails, the retry succeeds, slot1 holds the image.
+#     dfu-util fails, the retry succeeds, slot1 holds the image;
+#  4. the same device with a corrupt configuration wTotalLength: the
+#     descriptor check must fail and name the fault.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 [ -x "$build_dir/tests/interop-dfu-device" ] || skip "interop-dfu-device is not built"
@@ -127,5 +129,16 @@ vm_rc=$(grep -o 'guest command exited [0-9]*' "$work/vm-3.log" | grep -o '[0-9]*
 slot_bytes slot1 "$work/slot1.bin"
 cmp -n "$(stat -c %s "$share/app.bin")" "$share/app.bin" "$work/slot1.bin" ||
   fail "round 3: slot1 does not hold the image after the retry"
+dev_stop
+echo "$test_name: round 3 passed ($(since "$t0") s)"
+
+# ---- 4
+dev_start --create --mode runtime --corrupt config-length
+set +e
+"$VM" --usbip "127.0.0.1:$dev_port" --timeout 300 -- check-descriptors 1209:0001 2>&1 | tee "$work/vm-4.log"
+vm_rc=${PIPESTATUS[0]}
+set -e
+[ "$vm_rc" = 1 ] || fail "round 4: check-descriptors on the corrupted device exited $vm_rc, want 1"
+grep -q 'wTotalLength .* but only .* bytes were read' "$work/vm-4.log" || fail "round 4: the fault was not named"
 dev_stop
 echo "$test_name: PASS ($(since "$t0") s)"
