@@ -383,6 +383,14 @@ static int start_revert(const struct bctx *b, uint8_t *done)
     return rc == DFB_OK ? revert_continue(b, oi.total_size) : rc;
 }
 
+/* The image a revert of `size` bytes copies back is valid and that size. */
+static int revert_source_ok(const struct bctx *b, uint32_t size)
+{
+    struct boot_image_info oi;
+
+    return validate(b, b->sec, 0, max_image_bytes(b), &oi) == DFB_OK && oi.total_size == size;
+}
+
 /* Acts on trailers and status. Returns a flash error, or 0. */
 static int do_swaps(struct bctx *b, struct boot_result *rsp)
 {
@@ -405,14 +413,22 @@ static int do_swaps(struct bctx *b, struct boot_result *rsp)
         ss.swap_info_raw <= BOOT_SWAP_TYPE_REVERT && boot_read_swap_size(b->sec, b->g.a_sec, &size) == DFB_OK &&
         size > 0 && size <= max_image_bytes(b)) {
         type = ss.swap_info_raw;
-        LOG_INF(b, "Resuming interrupted %s", type == BOOT_SWAP_TYPE_REVERT ? "revert" : "swap completion");
-        LOG_INF(b, "Swap type: %s", boot_swap_type_str(type));
-        rsp->swap_type = type;
-        rsp->resumed = 1;
         /* primary trailer already final: only the journal's erase was cut */
-        if (primary_is_final(b, type))
+        if (primary_is_final(b, type)) {
+            LOG_INF(b, "Finishing interrupted %s", type == BOOT_SWAP_TYPE_REVERT ? "revert" : "swap completion");
             return erase_trailer_region(b, b->sec);
-        return type == BOOT_SWAP_TYPE_REVERT ? revert_continue(b, size) : finalize_continue(b, type, size);
+        }
+        /* A revert copies the old image back from secondary offset 0, which
+         * stays intact while it runs: a journal whose source does not
+         * validate was not written by a revert (e.g. downloaded bytes). */
+        if (type != BOOT_SWAP_TYPE_REVERT || revert_source_ok(b, size)) {
+            LOG_INF(b, "Resuming interrupted %s", type == BOOT_SWAP_TYPE_REVERT ? "revert" : "swap completion");
+            LOG_INF(b, "Swap type: %s", boot_swap_type_str(type));
+            rsp->swap_type = type;
+            rsp->resumed = 1;
+            return type == BOOT_SWAP_TYPE_REVERT ? revert_continue(b, size) : finalize_continue(b, type, size);
+        }
+        LOG_WRN(b, "Revert record without a valid image to revert to; ignoring it");
     }
     /* 2. leftovers in a secondary trailer that holds no request */
     if (ss.magic != BOOT_MAGIC_GOOD && !region_erased(b, b->sec)) {

@@ -176,7 +176,7 @@ static int dnload(struct dfu *d, struct usbd_ctrl *c)
     if (d->alt != 1)
         return refuse(d, DFU_ERR_WRITE); /* slot0 is never written */
     if (d->state == DFU_IDLE) {
-        if (stream_writer_init(&d->sw, cfg->slot1, d->wbuf, sizeof(d->wbuf), cfg->slot1_offset, 0) != DFB_OK)
+        if (stream_writer_init(&d->sw, cfg->slot1, d->wbuf, sizeof(d->wbuf), cfg->slot1_offset, cfg->slot1_limit) != DFB_OK)
             return refuse(d, DFU_ERR_ADDRESS);
         d->block = s->wValue;
     } else if (s->wValue != d->block) {

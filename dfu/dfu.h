@@ -107,6 +107,9 @@ struct dfu_config {
     const struct flash_area *slot0; /* alt 0 "image_0": upload only */
     const struct flash_area *slot1; /* alt 1 "image_1": download target */
     uint32_t slot1_offset;          /* download starts here in slot1 */
+    uint32_t slot1_limit;           /* and may not pass this area offset
+                                       (0: end of slot1); keeps a download
+                                       out of the bootloader's trailer */
 
     /* Manifestation: after the last block is flushed. The application
      * marks slot1 for the bootloader (test, or permanent as asked); 0 or

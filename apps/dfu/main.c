@@ -71,7 +71,7 @@ int main(void)
     };
     struct usbip_server_config scfg = { .dev = &a->usb, .port = -1 };
     struct usbip_server *srv;
-    uint32_t download_off;
+    uint32_t download_off, max_image;
     int rc;
 
     board_init(&a->board);
@@ -81,6 +81,8 @@ int main(void)
     a->slots.primary = &a->slot0;
     a->slots.secondary = &a->slot1;
     rc = boot_download_offset(&a->slots, &download_off);
+    if (rc == DFB_OK)
+        rc = boot_max_image_size(&a->slots, &max_image);
     if (rc != DFB_OK)
         board_halt(&a->board, "the slots cannot be swapped");
 
@@ -94,6 +96,7 @@ int main(void)
     cfg.slot0 = &a->slot0;
     cfg.slot1 = &a->slot1;
     cfg.slot1_offset = download_off;
+    cfg.slot1_limit = download_off + max_image;
     cfg.manifest = manifest;
     cfg.restart = restart;
     cfg.ctx = a;

@@ -168,6 +168,19 @@ static void prep_truncated(struct tboard *t)
     MUST(boot_request_upgrade(&t->cfg.slots, 0));
 }
 
+/* A revert record that no revert wrote: downloaded bytes that happen to
+ * read as a journal, over a secondary that holds no valid image. */
+static void prep_forged_revert_journal(struct tboard *t)
+{
+    uint8_t junk[2048];
+
+    for (int i = 0; i < 2048; i++)
+        junk[i] = (uint8_t)(i * 13 + 1);
+    MUST(flash_area_write(&t->sec, 0, junk, sizeof(junk)));
+    MUST(boot_write_swap_size(&t->sec, 8, small_b_len));
+    MUST(boot_write_swap_info(&t->sec, 8, 0, BOOT_SWAP_TYPE_REVERT));
+}
+
 static void prep_downgrade(struct tboard *t)
 {
     download(t, small_old, small_old_len);
@@ -198,6 +211,8 @@ static void test_bad_secondaries(void)
     bad_secondary("too large", prep_too_large, "E: Image in the secondary slot is too large for the slot", 0);
     bad_secondary("truncated", prep_truncated, "E: Image in the secondary slot is not valid!", 0);
     bad_secondary("downgrade", prep_downgrade, "E: Insufficient version in secondary slot", 1);
+    bad_secondary("forged revert record", prep_forged_revert_journal,
+                  "W: Revert record without a valid image to revert to; ignoring it", 0);
 
     /* without downgrade prevention the older image is accepted */
     MUST(tb_init(&t, 1024, 16, 4, 0xFF, 0));
