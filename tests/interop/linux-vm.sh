@@ -432,8 +432,11 @@ timeout -k 5 "$timeout_s" "$qemu" \
   -device virtio-net-pci,netdev=n0 \
   -fsdev "local,id=vmctl,path=$(esc "$ctl"),security_model=none" -device virtio-9p-pci,fsdev=vmctl,mount_tag=vmctl \
   -fsdev "local,id=share,path=$(esc "$share"),security_model=none" -device virtio-9p-pci,fsdev=share,mount_tag=share \
-  </dev/null
+  </dev/null &
+qpid=$! # timeout's pid: killing it (cleanup on INT/TERM) stops QEMU too
+wait "$qpid"
 qrc=$?
+qpid=
 set -e
 elapsed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 
