@@ -1,5 +1,5 @@
 # common.sh: sourced by the interop test scripts (bash). Provides skip
-# handling, a work folder, the fake USB/IP server and a free-port helper.
+# handling, a work folder, the fake USB/IP server and a free-port function.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VM=$here/linux-vm.sh

@@ -6,7 +6,7 @@ VM_BUSID=${VM_BUSID:-1-1}
 VM_ENUM_TIMEOUT=${VM_ENUM_TIMEOUT:-20}
 export VM_USBIP_HOST VM_BUSID VM_ENUM_TIMEOUT
 
-# Under TCG every fork costs milliseconds: these helpers read sysfs with
+# Under TCG every fork costs milliseconds: these functions read sysfs with
 # the shell's own `read` and globs instead of running programs.
 
 # vm_read FILE: prints the first line of FILE (nothing if unreadable).
