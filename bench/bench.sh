@@ -200,7 +200,8 @@ section_validate() {
     out "## 3. Boot: instructions to validate a full slot (callgrind, deterministic)"
     out ""
     out "Image: 476 KiB hashed (header + body) in a 480 KiB slot on the simulated flash."
-    out "dfuboot = image_validate() as built (IMAGE_VALIDATE_CHUNK 128) with the host crypto adapter;"
+    local CHUNK; CHUNK=$(grep -o '^#define IMAGE_VALIDATE_CHUNK [0-9]*' "$ROOT/image/image_validate.h" | grep -o '[0-9]*$')
+    out "dfuboot = image_validate() as built (IMAGE_VALIDATE_CHUNK $CHUNK) with the host crypto adapter;"
     out "floor = same bytes hashed in 1 KiB chunks with the same mbedTLS SHA-256, digest compared, one verify (same library calls)."
     out ""
     out "| signature | dfuboot Ir | floor Ir | ratio | goal | MCUboot 2d4bacc ratio (Ir) |"
@@ -229,7 +230,7 @@ section_validate() {
     out ""
     out "| part | dfuboot | floor | difference |"
     out "|---|---:|---:|---:|"
-    out "| SHA-256 updates, compression included (dfuboot: through the adapter, 128 B per call, plus the key hash; floor: 1 KiB per call) | $(num "$v_upd") | $(num "$f_upd") | $(num $((v_upd - f_upd))) |"
+    out "| SHA-256 updates, compression included (dfuboot: through the adapter, $CHUNK B per call, plus the key hash; floor: 1 KiB per call) | $(num "$v_upd") | $(num "$f_upd") | $(num $((v_upd - f_upd))) |"
     out "| flash reads (dfuboot: $reads flash_area_read calls: bounds checks, sim driver, copy; floor: 476 copies of 1 KiB) | $(num "$v_read") | $(num "$f_read") | $(num $((v_read - f_read))) |"
     out "| signature verify (key parse + verify) | $(num "$v_ver") | $(num "$f_ver") | $(num $((v_ver - f_ver))) |"
     out "| the rest (dfuboot: loop, header and TLV walk, key hash finish; floor: loop, digest compare) | $(num $((V[$a] - v_upd - v_read - v_ver))) | $(num $((F[$a] - f_upd - f_ver - f_read))) | $(num $((V[$a] - v_upd - v_read - v_ver - F[$a] + f_upd + f_ver + f_read))) |"
@@ -248,11 +249,11 @@ section_validate() {
         local c prog ir rd
         for c in 128 512 1024 4096; do
             prog=bench_validate_chunk$c
-            [ $c = 128 ] && prog=bench_validate
+            [ "$c" = "$CHUNK" ] && prog=bench_validate
             have $prog || continue
             ir=$(cg "validate-$alg-c$c" image_validate "$BIN/$prog" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
             rd=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/validate-$alg-c$c.out")
-            out "| $c$([ $c = 128 ] && echo ' (as built)') | $rd | $c B | $(num "$ir") | $(ratio "$ir" "${F[$alg]}") |"
+            out "| $c$([ "$c" = "$CHUNK" ] && echo ' (as built)') | $rd | $c B | $(num "$ir") | $(ratio "$ir" "${F[$alg]}") |"
         done
     done
     out ""

@@ -111,7 +111,7 @@ int main(void)
     }
     scfg.listen_fd = a->board.usbip_listen_fd;
     rc = usbip_server_open(&srv, &scfg);
-    if (rc != 0 || usbd_init(&a->usb, usbip_server_dc_ops(srv), &info) != DFB_OK)
+    if (rc != 0 || usbd_init(&a->usb, board_usb_controller(&a->board, usbip_server_dc_ops(srv)), &info) != DFB_OK)
         board_halt(&a->board, "cannot enable USB");
     board_log(&a->board, "main", "This device supports USB DFU class.");
     for (;;) {

@@ -132,6 +132,40 @@ void board_init(struct board *b)
     printf("*** Booting dfuboot v%s ***\n", BOARD_VERSION);
 }
 
+static struct usb_dc_ops corrupt_ops;
+static const struct usb_dc_ops *corrupt_real;
+
+static int send_config_too_long(void *ctx, const void *data, uint16_t len)
+{
+    const uint8_t *d = data;
+    uint8_t buf[4096];
+
+    if (len >= 4 && len <= sizeof(buf) && d[0] == 9 && d[1] == 2) {
+        uint16_t total = (uint16_t)(d[2] | (d[3] << 8));
+
+        memcpy(buf, d, len);
+        total = (uint16_t)(total + 2);
+        buf[2] = (uint8_t)total;
+        buf[3] = (uint8_t)(total >> 8);
+        return corrupt_real->ep0_send(ctx, buf, len);
+    }
+    return corrupt_real->ep0_send(ctx, data, len);
+}
+
+const struct usb_dc_ops *board_usb_controller(struct board *b, const struct usb_dc_ops *real)
+{
+    const char *fault = getenv("DFUBOOT_VBOARD_CORRUPT");
+
+    (void)b;
+    if (fault == NULL || strcmp(fault, "config-length") != 0)
+        return real;
+    printf("board: fault injection: configuration descriptors announce 2 extra bytes\n");
+    corrupt_real = real;
+    corrupt_ops = *real;
+    corrupt_ops.ep0_send = send_config_too_long;
+    return &corrupt_ops;
+}
+
 uint32_t board_uptime_ms(struct board *b)
 {
     return (uint32_t)((now_ns() - b->shared->power_on_ns) / 1000000ull);

@@ -22,6 +22,7 @@
 #include "common/system.h"
 #include "flash/flash_map.h"
 #include "port/posix/sim_flash.h"
+#include "usb/usb_dc.h"
 
 #define BOARD_VERSION "0.1.0"
 #define BOARD_MAX_SECTORS 4096
@@ -63,6 +64,12 @@ void board_init(struct board *b);
 
 /* Zephyr-style application log line: "[00:00:00.005,920] <inf> module: text". */
 void board_log(struct board *b, const char *module, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The USB controller firmware should use: `real` itself, or, when the board
+ * was started with DFUBOOT_VBOARD_CORRUPT=config-length (fault injection
+ * for interop tests), a wrapper that makes every configuration descriptor
+ * announce a wTotalLength 2 bytes larger than what is sent. */
+const struct usb_dc_ops *board_usb_controller(struct board *b, const struct usb_dc_ops *real);
 
 uint32_t board_uptime_ms(struct board *b);
 void board_reboot(struct board *b) __attribute__((noreturn));

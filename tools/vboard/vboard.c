@@ -51,7 +51,9 @@ static void usage(FILE *out)
           "       vboard dump FLASH --partition NAME -o FILE\n"
           "       vboard info FLASH [--json]\n"
           "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
-          "       (every command also takes --layout NAME)\n",
+          "       (every command also takes --layout NAME)\n"
+          "environment for run: DFUBOOT_VBOARD_CORRUPT=config-length makes the board's USB\n"
+          "       configuration descriptors announce 2 bytes more than they hold (fault injection)\n",
           out);
 }
 

@@ -1,0 +1,189 @@
+# common.sh: sourced by the interop test scripts (bash). Provides skip
+# handling, a work folder, the fake USB/IP server and a free-port function.
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VM=$here/linux-vm.sh
+build_dir=${DFUBOOT_BUILD_DIR:-$here/../../build}
+test_name=$(basename "$0" .sh)
+work=$build_dir/tests/interop/$test_name
+rm -rf "$work"
+mkdir -p "$work"
+
+pids=()
+cleanup_pids() {
+  local p
+  for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null || true; done
+  for p in ${pids[@]+"${pids[@]}"}; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup_pids EXIT
+
+# Skips the test (exit 77), or fails it when DFUBOOT_INTEROP_REQUIRE=1 says
+# that this machine must be able to run the tier.
+skip() {
+  if [ "${DFUBOOT_INTEROP_REQUIRE:-0}" = 1 ]; then
+    echo "$test_name: FAIL (DFUBOOT_INTEROP_REQUIRE=1): $*" >&2
+    exit 1
+  fi
+  echo "$test_name: SKIP: $*"
+  exit 77
+}
+
+fail() {
+  echo "$test_name: FAIL: $*" >&2
+  exit 1
+}
+
+# The VM must be able to run here and its image must exist (built once).
+require_vm() {
+  local why
+  why=$("$VM" --probe 2>&1) || skip "QEMU unusable: $why"
+  "$VM" --build-only >"$work/vm-build.log" 2>&1 ||
+    { cat "$work/vm-build.log" >&2; skip "cannot build the VM image (see above)"; }
+}
+
+# start_fake [--corrupt MODE]: starts fake-usbip.py; sets fake_port, fake_log.
+start_fake() {
+  fake_log=$work/fake-usbip.log
+  rm -f "$work/fake.port"
+  python3 "$here/fake-usbip.py" --port-file "$work/fake.port" --log "$fake_log" "$@" &
+  pids+=($!)
+  local i
+  for i in $(seq 100); do
+    [ -s "$work/fake.port" ] && break
+    sleep 0.05
+  done
+  [ -s "$work/fake.port" ] || fail "fake USB/IP server did not start"
+  fake_port=$(cat "$work/fake.port")
+}
+
+# A TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Prints the elapsed seconds since $1 (from `date +%s.%N`).
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}'; }
+
+# ---- the virtual board (build/bin/vboard, build/images/*)
+
+bin=$build_dir/bin
+images=$build_dir/images
+BOARD_VID=1209
+BOARD_READY="This device supports USB DFU class."
+
+# Skips unless the board and the images the tests use are built.
+require_board() {
+  local f
+  for f in "$bin/vboard" "$images/bootloader.bin" "$images/dfu.signed.bin" "$images/hello_world.signed.bin"; do
+    [ -e "$f" ] || skip "$f is not built yet"
+  done
+}
+
+vboard() { "$bin/vboard" "$@"; }
+
+# board_flash: a fresh nRF52840 DK flash with the bootloader and the signed
+# DFU sample in slot0 (the seed's starting point).
+board_flash() {
+  flash=$work/flash.bin
+  vboard create "$flash" --layout nrf52840dk >/dev/null
+  vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null
+  vboard flash "$flash" --partition slot0 "$images/dfu.signed.bin" >/dev/null
+}
+
+# board_start: powers the board on with its USB/IP server on a free port
+# (board_port) and waits for the DFU sample. Extra environment for the board
+# can be given as NAME=VALUE arguments.
+board_start() {
+  console=$work/console.log
+  board_port=$(free_port)
+  : >"$console"
+  console_seen=0
+  env "$@" "$bin/vboard" run "$flash" --usbip "127.0.0.1:$board_port" >>"$console" 2>&1 &
+  board_pid=$!
+  pids+=("$board_pid")
+  expect_console "$BOARD_READY" 30
+}
+
+board_reset() { kill -USR1 "$board_pid"; }
+
+board_stop() {
+  kill -TERM "$board_pid" 2>/dev/null || true
+  wait "$board_pid" 2>/dev/null || true
+}
+
+# expect_console TEXT [SEC]: waits for a console line with TEXT after the
+# lines already matched.
+expect_console() {
+  local deadline=$((SECONDS + ${2:-30})) n
+  while :; do
+    n=$(tail -n +$((console_seen + 1)) "$console" | grep -n -F -m1 -- "$1" | cut -d: -f1 || true)
+    if [ -n "$n" ]; then
+      console_seen=$((console_seen + n))
+      return 0
+    fi
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$board_pid" 2>/dev/null; then
+      echo "--- board console ---" >&2
+      cat "$console" >&2
+      fail "no board console line with '$1'"
+    fi
+    sleep 0.1
+  done
+}
+
+# run_vm ARGS...: linux-vm.sh against the board with the test's share, its
+# output in $work/vm.log and on stdout; sets vm_rc.
+run_vm() {
+  set +e
+  "$VM" --usbip "127.0.0.1:$board_port" --share "$share" --timeout 300 --dmesg "$work/dmesg.txt" "$@" 2>&1 |
+    tee "$work/vm.log"
+  vm_rc=${PIPESTATUS[0]}
+  set -e
+}
+
+# ---- the device stack alone (build/tests/interop-dfu-device)
+
+# dev_start ARGS...: starts interop-dfu-device on $work/dev-flash.bin (extra
+# ARGS: --create, --mode, --will-detach, --port); sets dev_pid, dev_port.
+dev_start() {
+  local exe=$build_dir/tests/interop-dfu-device i
+  [ -x "$exe" ] || skip "$exe is not built"
+  rm -f "$work/dev.port"
+  "$exe" --flash "$work/dev-flash.bin" --port-file "$work/dev.port" "$@" >>"$work/dev.log" 2>&1 &
+  dev_pid=$!
+  pids+=("$dev_pid")
+  for i in $(seq 100); do
+    [ -s "$work/dev.port" ] && break
+    sleep 0.05
+  done
+  [ -s "$work/dev.port" ] || fail "interop-dfu-device did not start (see $work/dev.log)"
+  dev_port=$(cat "$work/dev.port")
+}
+
+dev_stop() {
+  kill -TERM "$dev_pid" 2>/dev/null || true
+  wait "$dev_pid" 2>/dev/null || true
+}
+
+# slot_bytes NAME OUT: slot0 or slot1 of the nRF52840 DK flash file.
+slot_bytes() {
+  case $1 in
+    slot0) dd if="$work/dev-flash.bin" of="$2" bs=4096 skip=$((0xC000 / 4096)) count=$((0x76000 / 4096)) status=none ;;
+    slot1) dd if="$work/dev-flash.bin" of="$2" bs=4096 skip=$((0x82000 / 4096)) count=$((0x76000 / 4096)) status=none ;;
+  esac
+}
+
+# check_slot1_image IMAGE: the board's slot1 holds IMAGE byte for byte where
+# the bootloader wants it (vboard info tells the offset inside the slot) and
+# vboard info finds its hash and signature valid.
+check_slot1_image() {
+  local at size
+  vboard info "$flash" >"$work/info.txt"
+  at=$(sed -n '/^slot1/,/^scratch/s/.*image at +\(0x[0-9a-f]*\).*/\1/p' "$work/info.txt")
+  [ -n "$at" ] || { cat "$work/info.txt" >&2; fail "vboard info finds no image in slot1"; }
+  sed -n '/^slot1/,/^scratch/p' "$work/info.txt" | grep -q 'hash: valid, signature: valid' ||
+    { cat "$work/info.txt" >&2; fail "slot1 image: hash or signature not valid"; }
+  vboard dump "$flash" --partition slot1 -o "$work/slot1.bin" >/dev/null
+  size=$(stat -c %s "$1")
+  cmp -n "$size" -i "$((at)):0" "$work/slot1.bin" "$1" || fail "slot1 does not hold $(basename "$1") byte for byte"
+  echo "$test_name: slot1 holds $(basename "$1") ($size bytes) at +$at byte for byte"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Reset button in the middle of a download from the real Linux USB stack:
+# the interrupted dfu-util must fail, the board must come back (bootloader,
+# DFU sample, runtime mode), and the same download again must succeed with
+# slot1 holding the image byte for byte.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+require_board
+require_vm
+
+board_flash
+board_start
+share=$work/share
+mkdir -p "$share"
+cp "$images/hello_world.signed.bin" "$share/"
+cat >"$work/guest.sh" <<'GUEST'
+set -u
+bad() { echo "guest: FAIL: $*"; exit 1; }
+vm_autoattach_start
+vm_wait_mode 1209 runtime 30 || bad "board not attached in runtime mode"
+if dfu-util --alt 1 --download hello_world.signed.bin >/share/dl1.log 2>&1; then
+  cat /share/dl1.log
+  echo "guest: the first download completed: the reset came too late"
+  exit 3
+fi
+cat /share/dl1.log
+echo "guest: the interrupted download failed, as it must"
+vm_wait_mode 1209 runtime 60 || bad "board not back in runtime mode after the reset"
+dfu-util --alt 1 --download hello_world.signed.bin >/share/dl2.log 2>&1; r=$?
+cat /share/dl2.log
+[ $r = 0 ] || bad "the retry exited $r"
+vm_autoattach_stop
+exit 0
+GUEST
+t0=$(date +%s.%N)
+run_vm --no-attach --script "$work/guest.sh" &
+vm_pid=$!
+# Press reset once the download has made progress but is not done.
+pressed=0
+for _ in $(seq 1200); do
+  pct=$(tr '\r' '\n' 2>/dev/null <"$share/dl1.log" | grep -o '[0-9]*%' | tail -1 | tr -d % || true)
+  if [ -n "$pct" ] && [ "$pct" -ge 5 ] && [ "$pct" -lt 95 ]; then
+    board_reset
+    pressed=1
+    echo "$test_name: reset pressed at ${pct}% of the download"
+    break
+  fi
+  kill -0 "$vm_pid" 2>/dev/null || break
+  sleep 0.1
+done
+wait "$vm_pid" || true
+vm_rc=$(grep -o 'guest command exited [0-9]*' "$work/vm.log" | grep -o '[0-9]*$' || echo none)
+[ "$pressed" = 1 ] || fail "never saw the download between 5% and 95% to press reset"
+[ "$vm_rc" = 0 ] || fail "guest exited $vm_rc"
+expect_console "$BOARD_READY" 5
+check_slot1_image "$images/hello_world.signed.bin"
+board_stop
+echo "$test_name: PASS ($(since "$t0") s)"
