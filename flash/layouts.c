@@ -31,6 +31,20 @@ static const struct flash_partition stm32f4_partitions[] = {
     { FLASH_AREA_SCRATCH, 0xE0000, 0x20000 },
 };
 
+/* A larger board for instrumented builds (AddressSanitizer firmware is
+ * several hundred KiB): 16 MiB of 4 KiB sectors, same partition names. */
+static const struct flash_sector_range big_sectors[] = {
+    { .size = 0x1000, .count = 4096 },
+};
+
+static const struct flash_partition vboard_asan_partitions[] = {
+    { FLASH_AREA_BOOT, 0x000000, 0x100000 },
+    { FLASH_AREA_SLOT0, 0x100000, 0x600000 },
+    { FLASH_AREA_SLOT1, 0x700000, 0x600000 },
+    { FLASH_AREA_SCRATCH, 0xD00000, 0x100000 },
+    { FLASH_AREA_STORAGE, 0xE00000, 0x200000 },
+};
+
 static const struct flash_layout layouts[] = {
     {
         .name = "nrf52840dk",
@@ -59,6 +73,20 @@ static const struct flash_layout layouts[] = {
         },
         .partitions = stm32f4_partitions,
         .partition_count = sizeof(stm32f4_partitions) / sizeof(stm32f4_partitions[0]),
+    },
+    {
+        .name = "vboard-asan",
+        .board = "vboard_asan",
+        .geo = {
+            .size = 0x1000000,
+            .write_block_size = 4,
+            .erase_value = 0xFF,
+            .sectors = big_sectors,
+            .sector_range_count = 1,
+            .timing = &flash_timing_nrf52840,
+        },
+        .partitions = vboard_asan_partitions,
+        .partition_count = sizeof(vboard_asan_partitions) / sizeof(vboard_asan_partitions[0]),
     },
 };
 

@@ -12,6 +12,7 @@ bin=$build/bin
 images=$build/images
 work=${DFUBOOT_DEMO_DIR:-$build/demo}
 port=${DFUBOOT_DEMO_PORT:-3240}
+layout=${DFUBOOT_DEMO_LAYOUT:-nrf52840dk}
 dfu_util=$bin/vboard-dfu-util
 export DFUBOOT_USBIP=127.0.0.1:$port
 
@@ -60,8 +61,9 @@ done
 command -v dfu-util >/dev/null || die "dfu-util is not installed (make bootstrap installs it)"
 : > "$console"
 
-say "1. An empty nRF52840 DK flash; the bootloader and the signed DFU sample at SLOT-0"
-run vboard create flash.bin --layout nrf52840dk
+say "1. An empty $layout flash; the bootloader and the signed DFU sample at SLOT-0"
+run vboard create flash.bin --layout "$layout"
+board=$(vboard info flash.bin | sed -n '1s/.*(board \(.*\)).*/\1/p')
 run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
 run vboard flash flash.bin --partition slot0 "$images/dfu.signed.bin"
 
@@ -94,7 +96,7 @@ expect "Starting bootloader"
 expect "Secondary image: magic=good, swap_type=0x2"
 expect "Swap type: test"
 expect "Jumping to the first image slot"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $board"
 
 say "6. Reset again: hello_world did not confirm itself, so the bootloader reverts"
 reset_soc
@@ -105,7 +107,7 @@ expect "This device supports USB DFU class."
 power_off
 
 say "7. Permanent download and automatic reboot (overlay-permanent-download)"
-run vboard create flash.bin --layout nrf52840dk
+run vboard create flash.bin --layout "$layout"
 run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
 run vboard flash flash.bin --partition slot0 "$images/dfu-permanent.signed.bin"
 power_on
@@ -114,13 +116,13 @@ run "$dfu_util" --alt 1 --download "$images/hello_world.signed.bin"
 expect "Starting bootloader"
 expect "Secondary image: magic=good, swap_type=0x3"
 expect "Swap type: perm"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $board"
 
 say "8. A further reset stays on hello_world"
 reset_soc
 expect "Starting bootloader"
 expect "Swap type: none"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $board"
 power_off
 
 say "The story ran as the sample describes."
