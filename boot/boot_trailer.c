@@ -274,18 +274,24 @@ int boot_geo_compute(const struct boot_slots *s, struct boot_geo *g)
 
 /* ---- application-side API ---- */
 
+/* The trailer state of one slot of `s`, and the max align used for it. */
+static int slot_state(const struct boot_slots *s, const struct flash_area *fa, uint32_t *a,
+                      struct boot_swap_state *st)
+{
+    if (s == 0 || fa == 0)
+        return DFB_EINVAL;
+    *a = boot_max_align(fa, s->max_align);
+    if (*a == 0)
+        return DFB_ENOTSUP;
+    return boot_read_swap_state(fa, *a, st);
+}
+
 int boot_request_upgrade(const struct boot_slots *s, int permanent)
 {
     struct boot_swap_state st;
     uint32_t a;
-    int rc;
+    int rc = slot_state(s, s ? s->secondary : 0, &a, &st);
 
-    if (s == 0 || s->secondary == 0)
-        return DFB_EINVAL;
-    a = boot_max_align(s->secondary, s->max_align);
-    if (a == 0)
-        return DFB_ENOTSUP;
-    rc = boot_read_swap_state(s->secondary, a, &st);
     if (rc != DFB_OK)
         return rc;
     if (st.magic == BOOT_MAGIC_GOOD)
@@ -306,14 +312,8 @@ int boot_write_img_confirmed(const struct boot_slots *s)
 {
     struct boot_swap_state st;
     uint32_t a;
-    int rc;
+    int rc = slot_state(s, s ? s->primary : 0, &a, &st);
 
-    if (s == 0 || s->primary == 0)
-        return DFB_EINVAL;
-    a = boot_max_align(s->primary, s->max_align);
-    if (a == 0)
-        return DFB_ENOTSUP;
-    rc = boot_read_swap_state(s->primary, a, &st);
     if (rc != DFB_OK)
         return rc;
     if (st.magic == BOOT_MAGIC_UNSET)
@@ -331,14 +331,8 @@ int boot_is_img_confirmed(const struct boot_slots *s)
 {
     struct boot_swap_state st;
     uint32_t a;
-    int rc;
+    int rc = slot_state(s, s ? s->primary : 0, &a, &st);
 
-    if (s == 0 || s->primary == 0)
-        return DFB_EINVAL;
-    a = boot_max_align(s->primary, s->max_align);
-    if (a == 0)
-        return DFB_ENOTSUP;
-    rc = boot_read_swap_state(s->primary, a, &st);
     if (rc != DFB_OK)
         return rc;
     if (st.magic == BOOT_MAGIC_UNSET)
