@@ -27,16 +27,22 @@ passes=0
 fails=0
 : > "$console"
 
-# layout of the nRF52840 DK (vboard info): offsets and sizes in bytes
-MCUBOOT_OFF=0x000000
-SLOT0_OFF=0x00c000
-SLOT1_OFF=0x082000
-SLOT_SIZE=0x076000
-SCRATCH_OFF=0x0f8000
-STORAGE_OFF=0x0fc000
-FLASH_SIZE=0x100000
-DOWNLOAD_OFF=0x1000 # update images start at this offset of slot1
-SECTOR=0x1000
+# The board layout (DFUBOOT_E2E_LAYOUT, default the seed's nRF52840 DK; the
+# sanitizer build uses its larger vboard-asan board): offsets and sizes in
+# bytes, read from `vboard info --json` so the tests hold for any layout.
+LAYOUT=${DFUBOOT_E2E_LAYOUT:-nrf52840dk}
+"$bin/vboard" create "$work/layout-probe.bin" --layout "$LAYOUT" >/dev/null ||
+  { echo "FAIL (fatal): vboard create --layout $LAYOUT"; exit 1; }
+eval "$("$bin/vboard" info "$work/layout-probe.bin" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("BOARD=%s FLASH_SIZE=%d" % (d["board"], d["flash_size"]))
+for p in d["partitions"]:
+    print("%s_OFF=%d %s_SIZE=%d SECTOR=%d" % (p["name"].upper(), p["offset"], p["name"].upper(), p["size"], p["sector_size"]))
+')"
+rm -f "$work/layout-probe.bin" "$work/layout-probe.bin.layout"
+SLOT_SIZE=$SLOT0_SIZE
+DOWNLOAD_OFF=$SECTOR # update images start at slot1's second sector
 
 e2e_cleanup() {
   if [ -n "$board_pid" ]; then
@@ -67,10 +73,10 @@ done
 
 vboard() { "$bin/vboard" "$@"; }
 
-# board_new [SLOT0_IMAGE]: an erased nRF52840 DK flash with the bootloader
+# board_new [SLOT0_IMAGE]: an erased flash of the layout with the bootloader
 # and (default) the signed DFU sample in slot0.
 board_new() {
-  vboard create "$flash" --layout nrf52840dk >/dev/null || die "vboard create"
+  vboard create "$flash" --layout "$LAYOUT" >/dev/null || die "vboard create"
   vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null || die "flash bootloader"
   vboard flash "$flash" --partition slot0 "${1:-$images/dfu.signed.bin}" >/dev/null || die "flash slot0"
 }

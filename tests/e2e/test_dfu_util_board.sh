@@ -55,7 +55,7 @@ expect "Starting bootloader"
 expect "Secondary image: magic=good, swap_type=0x2"
 expect "Swap type: test"
 expect "Jumping to the first image slot"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $BOARD"
 check "hello_world now at the start of slot0" in_slot0 "$flash" "$hello"
 board_stop
 check "power off exits 0" test "$board_rc" = 0

@@ -32,7 +32,7 @@ check "the 16 suffix bytes are not in flash (erased after the image)" erased "$f
 expect "DFU: leaving DFU mode"
 expect "Starting bootloader"
 expect "Swap type: test"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $BOARD"
 check "hello_world now at the start of slot0" in_slot0 "$flash" "$hello"
 check "the bootloader partition unchanged by download and swap" same_region "$work/before.bin" "$flash" 0 $((SLOT0_OFF))
 check "scratch and storage unchanged" same_region "$work/before.bin" "$flash" $((SCRATCH_OFF)) $((FLASH_SIZE - SCRATCH_OFF))

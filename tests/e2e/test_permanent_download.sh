@@ -50,7 +50,7 @@ expect "DFU: leaving DFU mode"
 expect "Starting bootloader"
 expect "Secondary image: magic=good, swap_type=0x3"
 expect "Swap type: perm"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $BOARD"
 check "hello_world at the start of slot0" in_slot0 "$flash" "$hello"
 check "the bootloader partition unchanged" same_region "$work/before.bin" "$flash" 0 $((SLOT0_OFF))
 check "scratch and storage unchanged" same_region "$work/before.bin" "$flash" $((SCRATCH_OFF)) $((FLASH_SIZE - SCRATCH_OFF))
@@ -59,7 +59,7 @@ for r in 1 2; do
   board_reset
   expect "Starting bootloader"
   expect "Swap type: none"
-  expect "Hello World! nrf52840dk_nrf52840"
+  expect "Hello World! $BOARD"
 done
 check "no revert after two resets" in_slot0 "$flash" "$hello"
 board_stop

@@ -27,7 +27,7 @@ cp "$flash" "$work/pending.bin"
 skip_console
 board_start --stats "$work/stats.json"
 expect "Swap type: test"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $BOARD"
 board_stop
 read -r erases writes < <(sed -n 's/^{"erases": \([0-9]*\), "bytes_programmed": [0-9]*, "writes": \([0-9]*\).*/\1 \2/p' "$work/stats.json")
 total=$((${erases:-0} + ${writes:-0}))
@@ -52,7 +52,7 @@ check "a cut at operation $total (the last) happens" cut_run "$total"
 cp "$work/pending.bin" "$flash"
 skip_console
 board_start --cut-after-ops $((total + 1))
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $BOARD"
 check "no cut at operation $((total + 1)): the board still runs" kill -0 "$board_pid"
 board_stop
 check "the swap without a cut gives the same flash as the clean one" cmp -s "$work/swapped.bin" "$flash"
@@ -79,7 +79,7 @@ recover() {
     board_stop
     return
   fi
-  expect "Hello World! nrf52840dk_nrf52840"
+  expect "Hello World! $BOARD"
   check "$what: hello_world complete in slot0" in_slot0 "$flash" "$hello"
   check "$what: bootloader, scratch and storage untouched" \
     same_region "$work/pending.bin" "$flash" 0 $((SLOT0_OFF))

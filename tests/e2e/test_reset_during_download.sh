@@ -9,7 +9,7 @@ need_dfu_util
 # a valid signed image of ~300 KiB (random body)
 head -c 307200 /dev/urandom > "$work/body.bin"
 "$bin/dfuimg" sign -k "$keys/dev-rsa-2048.pem" --header-size 0x200 --pad-header --align 4 \
-  --version 3.0.0 --slot-size 0x76000 "$work/body.bin" "$work/big.signed.bin" > "$work/sign.log" 2>&1 ||
+  --version 3.0.0 --slot-size $((SLOT_SIZE)) "$work/body.bin" "$work/big.signed.bin" > "$work/sign.log" 2>&1 ||
   die "dfuimg sign: $(cat "$work/sign.log")"
 big_len=$(stat -c %s "$work/big.signed.bin")
 
@@ -59,7 +59,7 @@ check "slot0 and everything outside slot1 still unchanged" same_outside_slot1 "$
 board_reset
 expect "Starting bootloader"
 expect "Swap type: test"
-expect "Hello World! nrf52840dk_nrf52840"
+expect "Hello World! $BOARD"
 check "hello_world at the start of slot0" in_slot0 "$flash" "$hello"
 board_stop
 

@@ -16,6 +16,7 @@
 #include "port/posix/sim_flash.h"
 #include "port/posix/usbip/usbip_server.h"
 #include "tests/support/check.h"
+#include "tests/support/run.h"
 #include "usb/usbd.h"
 
 #include <pthread.h>
@@ -80,24 +81,6 @@ static void lock(void)
     atomic_store(&B.want, 0);
 }
 
-static int run(const char *cmd, char *out, size_t size)
-{
-    FILE *p = popen(cmd, "r");
-    size_t n = 0;
-
-    if (!p)
-        return -1;
-    while (n + 1 < size) {
-        size_t k = fread(out + n, 1, size - 1 - n, p);
-
-        if (k == 0)
-            break;
-        n += k;
-    }
-    out[n] = 0;
-    return pclose(p);
-}
-
 static int write_file(const char *path, const uint8_t *d, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -129,7 +112,7 @@ static int dfu_util(const char *args)
 
     snprintf(cmd, sizeof(cmd), "cd %s && DFUBOOT_USBIP=127.0.0.1:%d %s/bin/vboard-dfu-util %s 2>&1", dir, B.port, build,
              args);
-    st = run(cmd, out, sizeof(out));
+    st = run_command(cmd, out, sizeof(out));
     printf("$ dfu-util %s\n%s", args, out);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -9,24 +9,7 @@
 
 #include "port/posix/usbip/tests/rig.h"
 #include "tests/support/check.h"
-
-static int run(const char *cmd, char *out, size_t size)
-{
-    FILE *p = popen(cmd, "r");
-    size_t n = 0;
-
-    if (!p)
-        return -1;
-    while (n + 1 < size) {
-        size_t k = fread(out + n, 1, size - 1 - n, p);
-
-        if (k == 0)
-            break;
-        n += k;
-    }
-    out[n] = 0;
-    return pclose(p);
-}
+#include "tests/support/run.h"
 
 int main(void)
 {
@@ -44,7 +27,7 @@ int main(void)
         return 1;
     snprintf(cmd, sizeof(cmd), "DFUBOOT_USBIP=127.0.0.1:%d DFU_UTIL=/usr/bin/dfu-util %s/bin/vboard-dfu-util -l 2>&1",
              rig.port, build);
-    st = run(cmd, out, sizeof(out));
+    st = run_command(cmd, out, sizeof(out));
     printf("%s", out);
     CHECK_EQ(st, 0);
     const char *l1 = "Found DFU: [2fe3:ffff] ver=0206, devnum=2, cfg=1, intf=0, path=\"1-1\", alt=1, "
@@ -59,14 +42,14 @@ int main(void)
 
     /* the wrapper without dfu-util: a clear message */
     snprintf(cmd, sizeof(cmd), "DFU_UTIL=/nonexistent/dfu-util %s/bin/vboard-dfu-util -l 2>&1", build);
-    st = run(cmd, out, sizeof(out));
+    st = run_command(cmd, out, sizeof(out));
     CHECK(WEXITSTATUS(st) == 127);
     CHECK(strstr(out, "dfu-util is not installed") != NULL);
 
     /* no server: dfu-util finds nothing (exit 74 is its "no device") */
     rig_stop(&rig);
     snprintf(cmd, sizeof(cmd), "DFUBOOT_USBIP=127.0.0.1:1 %s/bin/vboard-dfu-util -l 2>&1", build);
-    st = run(cmd, out, sizeof(out));
+    st = run_command(cmd, out, sizeof(out));
     CHECK(strstr(out, "Found DFU") == NULL);
     CHECK_DONE();
 }
