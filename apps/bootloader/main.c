@@ -5,28 +5,12 @@
 #include <stdio.h>
 
 #include "boot/boot.h"
+#include "boot/boot_image.h"
 #include "common/errors.h"
 #include "image/builtin_key.h"
 #include "image/crypto_host.h"
 #include "image/image_validate.h"
 #include "port/posix/board.h"
-
-static int validate(void *ctx, const struct flash_area *fa, uint32_t image_off, struct boot_image_info *out)
-{
-    const struct image_validate_cfg *cfg = ctx;
-    struct image_info info;
-    int rc = image_validate(cfg, fa, image_off, &info);
-
-    if (rc != DFB_OK)
-        return rc;
-    out->total_size = info.total_size;
-    out->hdr_size = info.hdr.hdr_size;
-    out->img_size = info.hdr.img_size;
-    out->version = info.hdr.ver;
-    out->has_security_counter = info.has_security_counter;
-    out->security_counter = info.security_counter;
-    return DFB_OK;
-}
 
 int main(void)
 {
@@ -34,7 +18,7 @@ int main(void)
     struct flash_area primary, secondary;
     struct image_key key;
     struct image_validate_cfg vcfg = { .crypto = image_crypto_host(), .match = IMAGE_MATCH_KEYHASH };
-    struct boot_image_ops ops = { .validate = validate, .ctx = &vcfg };
+    struct boot_image_ops ops = { .validate = boot_image_validate, .ctx = &vcfg };
     struct boot_config cfg = { .image = &ops };
     int rc;
 

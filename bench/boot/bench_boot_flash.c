@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "boot/boot_image.h"
 #include "common/errors.h"
 #include "image/crypto_host.h"
 #include "image/image.h"
@@ -66,21 +67,6 @@ static int c_erase(void *ctx, uint32_t off, uint32_t len)
 }
 
 static const struct flash_dev_ops counting_ops = { c_read, c_write, c_erase };
-
-static int validate(void *ctx, const struct flash_area *fa, uint32_t image_off, struct boot_image_info *out)
-{
-    struct image_info info;
-    int rc = image_validate(ctx, fa, image_off, &info);
-
-    if (rc != DFB_OK)
-        return rc;
-    memset(out, 0, sizeof(*out));
-    out->total_size = info.total_size;
-    out->hdr_size = info.hdr.hdr_size;
-    out->img_size = info.hdr.img_size;
-    out->version = info.hdr.ver;
-    return DFB_OK;
-}
 
 /* An MCUboot image of exactly `total` bytes: 512-byte header, body, TLV
  * info + SHA256 TLV (hash-only, as imgtool without a key). */
@@ -135,7 +121,7 @@ static int board_init(struct board *b, uint32_t wbs)
             DFB_OK)
         return -1;
     b->vcfg = (struct image_validate_cfg){ .crypto = image_crypto_host() };
-    b->ops = (struct boot_image_ops){ .validate = validate, .ctx = &b->vcfg };
+    b->ops = (struct boot_image_ops){ .validate = boot_image_validate, .ctx = &b->vcfg };
     b->cfg.slots.primary = &b->pri;
     b->cfg.slots.secondary = &b->sec;
     b->cfg.image = &b->ops;

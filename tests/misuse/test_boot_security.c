@@ -17,6 +17,7 @@
 #include "boot/tests/boot_test_support.h"
 #include "common/bytes.h"
 #include "common/errors.h"
+#include "boot/boot_image.h"
 #include "image/crypto_host.h"
 #include "image/image.h"
 #include "image/image_validate.h"
@@ -26,23 +27,6 @@
 static struct image_key trusted = { IMAGE_KEY_RSA2048, fuzz_key_rsa2048, sizeof(fuzz_key_rsa2048) };
 static struct image_validate_cfg vcfg;
 static struct tboard tb;
-
-static int real_validate(void *ctx, const struct flash_area *fa, uint32_t off, struct boot_image_info *out)
-{
-    struct image_info info;
-    int rc = image_validate(ctx, fa, off, &info);
-
-    if (rc != DFB_OK)
-        return rc;
-    memset(out, 0, sizeof(*out));
-    out->total_size = info.total_size;
-    out->hdr_size = info.hdr.hdr_size;
-    out->img_size = info.hdr.img_size;
-    out->version = info.hdr.ver;
-    out->has_security_counter = info.has_security_counter;
-    out->security_counter = info.security_counter;
-    return DFB_OK;
-}
 
 struct img {
     uint8_t *p;
@@ -75,7 +59,7 @@ static void board(int downgrade, int by_counter)
     REQUIRE(tb_init(&tb, 0x1000, 8, 4, 0xff, 0) == DFB_OK);
     vcfg = (struct image_validate_cfg){ .crypto = image_crypto_host(), .keys = &trusted, .key_count = 1,
                                         .match = IMAGE_MATCH_KEYHASH };
-    tb.ops.validate = real_validate;
+    tb.ops.validate = boot_image_validate;
     tb.ops.ctx = &vcfg;
     tb.cfg.downgrade_prevention = (uint8_t)downgrade;
     tb.cfg.downgrade_use_security_counter = (uint8_t)by_counter;
