@@ -31,6 +31,7 @@
 #include "common/errors.h"
 #include "dfu/dfu.h"
 #include "flash/flash_map.h"
+#include "port/posix/board.h"
 #include "port/posix/sim_flash.h"
 #include "port/posix/usbip/usbip_server.h"
 #include "usb/usbd.h"
@@ -75,27 +76,6 @@ static int manifest(void *ctx, int permanent)
     manifests++;
     fprintf(stderr, "dfu-device: manifest %u (%s)\n", manifests, permanent ? "permanent" : "test");
     return 0;
-}
-
-/* The controller ops of the USB/IP server, with ep0_send wrapped when a
- * corruption is asked for. */
-static struct usb_dc_ops server_ops, ops;
-
-static int send_corrupt(void *ctx, const void *data, uint16_t len)
-{
-    const uint8_t *d = data;
-    uint8_t buf[4096];
-
-    if (len >= 4 && len <= sizeof(buf) && d[0] == 9 && d[1] == 2) {
-        uint16_t total = (uint16_t)(d[2] | (d[3] << 8));
-
-        memcpy(buf, d, len);
-        total = (uint16_t)(total + 2);
-        buf[2] = (uint8_t)total;
-        buf[3] = (uint8_t)(total >> 8);
-        return server_ops.ep0_send(ctx, buf, len);
-    }
-    return server_ops.ep0_send(ctx, data, len);
 }
 
 static void die(const char *what, int rc)
@@ -192,11 +172,10 @@ int main(int argc, char **argv)
         .product = cfg.product, .serial = cfg.serial, .max_power = 50, .num_interfaces = 1, .interfaces = rt_itfs,
     };
     first = cfg.start_in_dfu_mode ? dfu_mode_descriptors(&dfu) : &rt_info;
-    server_ops = *usbip_server_dc_ops(srv);
-    ops = server_ops;
+    /* the board's fault injection wraps the server's ep0_send */
     if (corrupt)
-        ops.ep0_send = send_corrupt;
-    if ((rc = usbd_init(&dev, &ops, first)) != DFB_OK)
+        setenv("DFUBOOT_VBOARD_CORRUPT", "config-length", 1);
+    if ((rc = usbd_init(&dev, board_usb_controller(NULL, usbip_server_dc_ops(srv)), first)) != DFB_OK)
         die("usbd_init", rc);
     usbip_server_set_device(srv, &dev);
 
