@@ -442,7 +442,7 @@ section_footprint() {
     chain=$(printf '%s\n' "$frames" | awk '$1 ~ /^(boot_go|image_validate|image_hash_compute|hash_range)$/ { s += $2; d = d sep $1 " " $2; sep = " + " } END { print d " = " s }')
     out "| stack (not static RAM): deepest frames on the validation path, -fstack-usage: $chain B, plus the crypto's own and the validate callback's | | | $(printf '%s\n' "$chain" | awk '{ print $NF }') (stack) | | MCUboot's 3,444 B bss is static |"
 
-    # With crypto: image/crypto_host.c over mbedTLS built for Cortex-M4.
+    # With crypto: crypto/crypto_host.c over mbedTLS built for Cortex-M4.
     local src
     if ! src=$(fetch_mbedtls); then
         out "| with crypto | not measured | | | | mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28) |"
@@ -462,7 +462,7 @@ section_footprint() {
         { out "| with crypto | not measured (mbedTLS cross build failed, see $FP/mbedtls.log) | | | | |"; out ""; return; }
     arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
     $cc -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
-        '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/image/crypto_host.c" -o "$FP/crypto_host.c.obj"
+        '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/crypto/crypto_host.c" -o "$FP/crypto_host.c.obj"
     $cc -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root_crypto.o"
     m4_link boot-crypto "$FP/boot_root_crypto.o" "$FP/nolog/boot.c.obj" "$FP/crypto_host.c.obj" "$lib" "$FP/libmbedcrypto-m4.a"
     local c_mbed c_adapt c_gcc c_libc c_ram c_all
@@ -470,7 +470,7 @@ section_footprint() {
     c_gcc=$(m4_sum boot-crypto '^libgcc'); c_libc=$(m4_sum boot-crypto '^libc')
     c_ram=$(m4_ram boot-crypto '^libmbedcrypto|^crypto_host')
     c_all=$(arm-none-eabi-size "$FP/boot-crypto.elf" | awk 'NR == 2 { print $1 }')
-    out "| crypto: image/crypto_host.c adapter ($(num $c_adapt)) + mbedTLS $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/version.h") RSA-2048 PSS + ECDSA P-256 + SHA-256, MCUboot-like config ($(num $c_mbed)) + libgcc division ($(num $c_gcc)) | $(num $((c_adapt + c_mbed + c_gcc))) | $(num $(m4_sum boot-crypto '^libmbedcrypto|^crypto_host' 5)) | $(num $c_ram) | | MCUboot's figure excludes crypto |"
+    out "| crypto: crypto/crypto_host.c adapter ($(num $c_adapt)) + mbedTLS $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/version.h") RSA-2048 PSS + ECDSA P-256 + SHA-256, MCUboot-like config ($(num $c_mbed)) + libgcc division ($(num $c_gcc)) | $(num $((c_adapt + c_mbed + c_gcc))) | $(num $(m4_sum boot-crypto '^libmbedcrypto|^crypto_host' 5)) | $(num $c_ram) | | MCUboot's figure excludes crypto |"
     out "| **bootloader with crypto, whole link** (boot logic without logs + flash layer + crypto + newlib-nano incl. malloc: $(num $c_libc)) | $(num $((c_all - $(m4_sum boot-crypto '^boot_root')))) | | $(num $(($(m4_ram boot-crypto '.') - $(m4_ram boot-crypto '^boot_root')))) | | |"
     out ""
     out "Largest mbedTLS objects in that link: $(grep '^libmbedcrypto' "$FP/boot-crypto.sizes" | sort -k2 -n -r | head -5 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."

@@ -2,7 +2,7 @@
  * with a built-in public key, reading the image through a flash area in
  * small chunks. Crypto comes from a caller-supplied ops struct, so the
  * portable core carries no crypto library; the host implementation (mbedTLS
- * + libsodium) is in image/crypto_host.h (library dfuboot_crypto).
+ * + libsodium) is in crypto/crypto.h (library dfuboot_crypto).
  *
  * Key bytes are the ones MCUboot embeds: RSA = PKCS#1 RSAPublicKey DER,
  * ECDSA P-256 and Ed25519 = SubjectPublicKeyInfo DER. KEYHASH = SHA-256 of

@@ -25,6 +25,38 @@
  *     reboot after the final DFU status) wait for this.
  *
  * Exactly one of ep0_send / ep0_status / ep0_stall answers each SETUP.
+ *
+ * Execution contract (what a port must provide, what the core promises):
+ *  - Events. usbd_bus_reset, usbd_setup, usbd_ep0_out and usbd_status_done
+ *    may be called in interrupt context: straight from the controller's
+ *    interrupt handler on a microcontroller, from board_wait() on the
+ *    virtual board. A controller delivers one event at a time (never
+ *    nested, never concurrently with another event), and only after
+ *    usbd_init() has returned.
+ *  - What runs inside an event. The core and every class driver do only
+ *    short, bounded work there: parse the request, answer from RAM or a
+ *    memory-mapped flash read, copy or point at a buffer, change state.
+ *    Never inside an event: flash erase or program, signature or hash
+ *    checks over an image, waiting, logging through a slow console. Such
+ *    work is queued and done by the class's task function, which the
+ *    application's main loop calls (dfu_task() for the DFU class). The
+ *    class answers the host meanwhile with the protocol's own busy
+ *    mechanism (DFU: dfuDNBUSY and bwPollTimeout), never by holding a
+ *    status stage while the work runs.
+ *  - Shared state. An event may change class state that the task reads;
+ *    the task hands results back through fields that only it writes and
+ *    that an event only reads (single writer per field). The core needs no
+ *    critical sections and disables no interrupts.
+ *  - Controller ops. The core calls struct usb_dc_ops from inside events
+ *    (the answer to a SETUP, the next data stage) and, for detach/attach,
+ *    from a class's status_done event: every op must be callable in
+ *    interrupt context and must not block.
+ *  - Bus resets. The core reacts only to the bus resets its controller
+ *    reports with usbd_bus_reset(). A controller that cannot see resets on
+ *    the wire (USB/IP: vhci does not forward port resets) infers them
+ *    itself and reports them; the core never guesses from requests.
+ *  - The virtual board checks the contract: its simulated flash aborts the
+ *    program, loudly, when it is erased or programmed inside an event.
  */
 #ifndef DFUBOOT_USB_USB_DC_H
 #define DFUBOOT_USB_USB_DC_H

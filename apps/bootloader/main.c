@@ -8,7 +8,7 @@
 #include "boot/boot_image.h"
 #include "common/errors.h"
 #include "image/builtin_key.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image_validate.h"
 #include "port/posix/board.h"
 
@@ -17,7 +17,7 @@ int main(void)
     struct board b;
     struct flash_area primary, secondary;
     struct image_key key;
-    struct image_validate_cfg vcfg = { .crypto = image_crypto_host(), .match = IMAGE_MATCH_KEYHASH };
+    struct image_validate_cfg vcfg = { .crypto = crypto_adapter(), .match = IMAGE_MATCH_KEYHASH };
     struct boot_image_ops ops = { .validate = boot_image_validate, .ctx = &vcfg };
     struct boot_config cfg = { .image = &ops };
     int rc;

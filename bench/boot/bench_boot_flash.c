@@ -25,7 +25,7 @@
 #include "boot/boot.h"
 #include "boot/boot_image.h"
 #include "common/errors.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image.h"
 #include "image/image_validate.h"
 #include "port/posix/sim_flash.h"
@@ -72,7 +72,7 @@ static const struct flash_dev_ops counting_ops = { c_read, c_write, c_erase };
  * info + SHA256 TLV (hash-only, as imgtool without a key). */
 static uint8_t *build_image(uint32_t total, uint8_t major, uint32_t seed)
 {
-    const struct image_crypto *c = image_crypto_host();
+    const struct image_crypto *c = crypto_adapter();
     const uint32_t hdr_size = 512, tlvs = 4 + 4 + 32;
     uint8_t *img = malloc(total), digest[32];
     struct image_header h = { 0 };
@@ -120,7 +120,7 @@ static int board_init(struct board *b, uint32_t wbs)
         flash_area_init(&b->sec, &b->cdev, "slot1", SECTOR * (BOOT_SECTORS + SLOT_SECTORS), SECTOR * SLOT_SECTORS) !=
             DFB_OK)
         return -1;
-    b->vcfg = (struct image_validate_cfg){ .crypto = image_crypto_host() };
+    b->vcfg = (struct image_validate_cfg){ .crypto = crypto_adapter() };
     b->ops = (struct boot_image_ops){ .validate = boot_image_validate, .ctx = &b->vcfg };
     b->cfg.slots.primary = &b->pri;
     b->cfg.slots.secondary = &b->sec;

@@ -3,12 +3,12 @@
  * flash device whose driver is this file's stubs, as a bootloader's main
  * would wire it. Without BENCH_CRYPTO the crypto adapter is stubs here
  * (crypto excluded from the figures, as in the MCUboot anchor); with it,
- * image/crypto_host.c over mbedTLS is linked (libsodium stubbed: Ed25519 is
+ * crypto/crypto_host.c over mbedTLS is linked (libsodium stubbed: Ed25519 is
  * not counted). The jump and the log sink are stubs too. */
 #include "boot/boot.h"
 #include "image/image_validate.h"
 #ifdef BENCH_CRYPTO
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #endif
 
 static int drv_read(void *ctx, uint32_t off, void *buf, uint32_t len)
@@ -67,7 +67,7 @@ static int h_rsa(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_
 static const struct image_crypto stub_crypto = { h_init, h_update, h_finish, h_rsa, 0, 0 };
 #define CRYPTO (&stub_crypto)
 #else
-#define CRYPTO image_crypto_host()
+#define CRYPTO crypto_adapter()
 /* libsodium is not built for the target: Ed25519 stays out of the figures. */
 int sodium_init(void);
 int crypto_sign_verify_detached(const unsigned char *sig, const unsigned char *m, unsigned long long mlen,

@@ -16,7 +16,7 @@
 
 #include "common/errors.h"
 #include "flash/flash_map.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image_validate.h"
 #include "port/posix/sim_flash.h"
 
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     /* Place the image directly (not through the counted write path). */
     memcpy(sf.mem, img, img_len);
 
-    cfg = (struct image_validate_cfg){ .crypto = image_crypto_host(), .keys = &key, .key_count = 1,
+    cfg = (struct image_validate_cfg){ .crypto = crypto_adapter(), .keys = &key, .key_count = 1,
                                        .match = IMAGE_MATCH_KEYHASH };
     sim_flash_reset_stats(&sf);
     rc = image_validate(&cfg, &fa, 0, &info);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image.h"
 #include "image/image_validate.h"
 #include "json_min.h"
@@ -128,7 +128,7 @@ static int key_index(const char *pem)
 static int validate(const struct flash_area *fa, const struct image_key *keys, uint32_t n,
                     enum image_key_match match, struct image_info *info)
 {
-    struct image_validate_cfg cfg = { image_crypto_host(), keys, n, match };
+    struct image_validate_cfg cfg = { crypto_adapter(), keys, n, match };
     return image_validate(&cfg, fa, 0, info);
 }
 
@@ -276,7 +276,7 @@ static void check_image(const struct json *f, struct sim_flash *sf, const struct
         if (tlv_name && !strcmp(tlv_name, "SHA256")) {
             struct image_tlv tlv;
             CHECK_EQ(hex_decode(json_str(json_get(jhash, "computed")), want, sizeof(want)), 32);
-            CHECK_EQ(image_hash_compute(image_crypto_host(), slot, &lay, got), DFB_OK);
+            CHECK_EQ(image_hash_compute(crypto_adapter(), slot, &lay, got), DFB_OK);
             CHECK(memcmp(want, got, 32) == 0);
             CHECK_EQ(image_tlv_find(slot, 0, &h, IMAGE_TLV_SHA256, false, &tlv), DFB_OK);
             CHECK_EQ(hex_decode(json_str(json_get(jhash, "value")), want, sizeof(want)), 32);
@@ -395,7 +395,7 @@ int main(void)
                 continue;
             CHECK_EQ(vkeys[ki].len, json_int(json_get(f, "embedded_key_der_len"), -1));
             hex_decode(json_str(json_get(f, "embedded_key_sha256")), want, 32);
-            CHECK_EQ(image_key_hash(image_crypto_host(), &all_keys[ki], got), DFB_OK);
+            CHECK_EQ(image_key_hash(crypto_adapter(), &all_keys[ki], got), DFB_OK);
             CHECK(memcmp(want, got, 32) == 0);
         }
     }

@@ -18,7 +18,7 @@
 #include "common/bytes.h"
 #include "common/errors.h"
 #include "boot/boot_image.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image.h"
 #include "image/image_validate.h"
 #include "tests/fuzz/image/fuzz_image_keys.h"
@@ -57,7 +57,7 @@ static void board(int downgrade, int by_counter)
     if (tb.sf.mem != NULL)
         tb_free(&tb);
     REQUIRE(tb_init(&tb, 0x1000, 8, 4, 0xff, 0) == DFB_OK);
-    vcfg = (struct image_validate_cfg){ .crypto = image_crypto_host(), .keys = &trusted, .key_count = 1,
+    vcfg = (struct image_validate_cfg){ .crypto = crypto_adapter(), .keys = &trusted, .key_count = 1,
                                         .match = IMAGE_MATCH_KEYHASH };
     tb.ops.validate = boot_image_validate;
     tb.ops.ctx = &vcfg;
@@ -141,7 +141,7 @@ int main(void)
         while (pos + 4 <= forged.n) {
             uint16_t type = get_le16(forged.p + pos), len = get_le16(forged.p + pos + 2);
             if (type == IMAGE_TLV_KEYHASH && len == 32) {
-                REQUIRE(image_key_hash(image_crypto_host(), &trusted, rsa_hash) == DFB_OK);
+                REQUIRE(image_key_hash(crypto_adapter(), &trusted, rsa_hash) == DFB_OK);
                 memcpy(forged.p + pos + 4, rsa_hash, 32);
                 replaced = 1;
             }

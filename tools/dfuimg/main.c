@@ -12,7 +12,7 @@
 
 #include "common/bytes.h"
 #include "common/errors.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image.h"
 #include "image/image_validate.h"
 #include "keys.h"
@@ -536,7 +536,7 @@ static int cmd_verify(int argc, char **argv)
     const char *keyp = NULL;
     struct dkey k;
     struct image_key ik;
-    struct image_validate_cfg cfg = { image_crypto_host(), NULL, 0, IMAGE_MATCH_EITHER };
+    struct image_validate_cfg cfg = { crypto_adapter(), NULL, 0, IMAGE_MATCH_EITHER };
     struct image_info info;
     struct file_flash ff;
     struct flash_area fa;

@@ -5,7 +5,7 @@
 #include "boot/boot_trailer.h"
 #include "common/errors.h"
 #include "image/builtin_key.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image_validate.h"
 
 /* What `info` finds in one slot. */
@@ -118,7 +118,7 @@ static void print_json(FILE *out, const struct slot_report *r)
 void vboard_info_print(FILE *out, const struct flash_layout *l, const struct flash_dev *dev, int json)
 {
     struct image_key key;
-    struct image_validate_cfg vcfg = { .crypto = image_crypto_host(), .match = IMAGE_MATCH_KEYHASH };
+    struct image_validate_cfg vcfg = { .crypto = crypto_adapter(), .match = IMAGE_MATCH_KEYHASH };
 
     if (image_builtin_key(&key) == DFB_OK) {
         vcfg.keys = &key;

@@ -1,4 +1,4 @@
-/* Declarations only, so image/crypto_host.c builds for Cortex-M4 without
+/* Declarations only, so crypto/crypto_host.c builds for Cortex-M4 without
  * libsodium; the footprint root defines them as stubs (Ed25519 is not
  * counted). */
 #ifndef BENCH_SODIUM_STUB_H

@@ -27,7 +27,7 @@
 
 #include "common/bytes.h"
 #include "common/errors.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 #include "image/image.h"
 #include "image/image_validate.h"
 #include "tests/fuzz/image/fuzz_image_keys.h"
@@ -166,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static const enum image_key_match matches[4] = { IMAGE_MATCH_KEYHASH, IMAGE_MATCH_PUBKEY, IMAGE_MATCH_EITHER,
                                                       IMAGE_MATCH_EITHER };
-    struct image_validate_cfg cfg = { .crypto = image_crypto_host(), .keys = nkeys ? keys : NULL,
+    struct image_validate_cfg cfg = { .crypto = crypto_adapter(), .keys = nkeys ? keys : NULL,
                                       .key_count = nkeys, .match = matches[(cfg_byte >> 4) & 3] };
     struct image_info info;
     memset(&info, 0x5a, sizeof(info));

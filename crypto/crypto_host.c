@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "common/errors.h"
-#include "image/crypto_host.h"
+#include "crypto/crypto.h"
 
 _Static_assert(sizeof(mbedtls_sha256_context) <= IMAGE_SHA256_CTX_SIZE, "SHA-256 context too large");
 
@@ -131,7 +131,7 @@ static const struct image_crypto host_crypto = {
     .ed25519_verify = host_ed25519_verify,
 };
 
-const struct image_crypto *image_crypto_host(void)
+const struct image_crypto *crypto_adapter(void)
 {
     return &host_crypto;
 }
