@@ -1,0 +1,34 @@
+/* A bootloader written against the board API only (port/board.h), the way
+ * the applications in apps/ are: the port's own smoke test on the target. */
+#include "boot/boot.h"
+#include "boot/boot_image.h"
+#include "common/errors.h"
+#include "crypto/crypto.h"
+#include "image/builtin_key.h"
+#include "image/image_validate.h"
+#include "port/board.h"
+
+int main(void)
+{
+    static struct flash_area primary, secondary;
+    static struct image_key key;
+    static struct image_validate_cfg vcfg = { .match = IMAGE_MATCH_KEYHASH };
+    static struct boot_image_ops ops = { .validate = boot_image_validate, .ctx = &vcfg };
+    static struct boot_config cfg = { .image = &ops };
+    int rc;
+
+    board_init();
+    vcfg.crypto = crypto_adapter();
+    if (image_builtin_key(&key) != DFB_OK)
+        board_halt("no public key built in");
+    vcfg.keys = &key;
+    vcfg.key_count = 1;
+    if (flash_area_open(board_flash(), board_layout(), FLASH_AREA_SLOT0, &primary) != DFB_OK ||
+        flash_area_open(board_flash(), board_layout(), FLASH_AREA_SLOT1, &secondary) != DFB_OK)
+        board_halt("the flash layout has no slot0/slot1");
+    cfg.slots.primary = &primary;
+    cfg.slots.secondary = &secondary;
+    cfg.sys = board_sys();
+    rc = boot_main(&cfg);
+    board_halt(rc == DFB_ESTATE ? "no bootable image" : dfb_strerror(rc));
+}
