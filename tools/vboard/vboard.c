@@ -1,14 +1,16 @@
 /* vboard: the virtual board. Creates, flashes, inspects and runs a board
  * whose flash is a file and whose USB port is a USB/IP server.
  *
- *   vboard create FLASH [--layout NAME]
+ *   vboard create FLASH [--layout NAME] [--machine host|qemu-nrf51]
  *   vboard flash FLASH (--partition NAME | --offset OFF) FILE
  *   vboard dump FLASH --partition NAME -o FILE
  *   vboard info FLASH [--json]
  *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]
  *
- * The layout of a flash file is recorded beside it in FLASH.layout; every
- * command also takes --layout NAME. */
+ * The layout of a flash file is recorded beside it in FLASH.layout (first
+ * line), with the machine that runs it (second line; absent: host, the
+ * firmware as Linux processes). Every command also takes --layout NAME.
+ * Machine qemu-nrf51 runs the Thumb firmware on QEMU (vboard_qemu.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 #include "port/posix/board.h"
 #include "port/posix/sim_flash.h"
 #include "tools/vboard/vboard_info.h"
+#include "tools/vboard/vboard_qemu.h"
 
 static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -46,7 +49,7 @@ static void fail(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-    fputs("usage: vboard create FLASH [--layout NAME]\n"
+    fputs("usage: vboard create FLASH [--layout NAME] [--machine host|qemu-nrf51]\n"
           "       vboard flash FLASH (--partition NAME | --offset OFF) FILE\n"
           "       vboard dump FLASH --partition NAME -o FILE\n"
           "       vboard info FLASH [--json]\n"
@@ -161,7 +164,7 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
-enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON };
+enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON, OPT_MACHINE };
 
 static const struct option long_opts[] = {
     { "layout", required_argument, NULL, OPT_LAYOUT },
@@ -172,13 +175,14 @@ static const struct option long_opts[] = {
     { "torn", no_argument, NULL, OPT_TORN },
     { "stats", required_argument, NULL, OPT_STATS },
     { "json", no_argument, NULL, OPT_JSON },
+    { "machine", required_argument, NULL, OPT_MACHINE },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
 struct args {
-    const char *layout, *partition, *usbip, *stats, *output;
+    const char *layout, *partition, *usbip, *stats, *output, *machine;
     const char *offset;
     uint64_t cut_after;
     int torn, json;
@@ -188,7 +192,7 @@ struct args {
 
 /* Each command lists the options it accepts as letters:
  * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
- * S stats, J json, o output. */
+ * S stats, J json, M machine, o output. */
 static char option_letter(int c)
 {
     switch (c) {
@@ -200,6 +204,7 @@ static char option_letter(int c)
     case OPT_TORN: return 'T';
     case OPT_STATS: return 'S';
     case OPT_JSON: return 'J';
+    case OPT_MACHINE: return 'M';
     default: return 'o';
     }
 }
@@ -232,6 +237,7 @@ static void parse_args(int argc, char **argv, struct args *a, const char *allowe
         case OPT_TORN: a->torn = 1; break;
         case OPT_STATS: a->stats = optarg; break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_MACHINE: a->machine = optarg; break;
         case 'o': a->output = optarg; break;
         }
     }
@@ -247,23 +253,29 @@ static int cmd_create(int argc, char **argv)
     struct args a;
     const struct flash_layout *l;
     struct sim_flash sf;
-    char *side;
+    char *side, why[160];
     FILE *f;
     int rc;
 
-    parse_args(argc, argv, &a, "L");
+    parse_args(argc, argv, &a, "LM");
     if (a.npos != 1)
-        fail("usage: vboard create FLASH [--layout NAME]");
+        fail("usage: vboard create FLASH [--layout NAME] [--machine host|qemu-nrf51]");
     l = flash_layout_find(a.layout ? a.layout : "nrf52840dk");
     if (l == NULL)
         fail("unknown layout '%s'", a.layout);
+    if (a.machine == NULL)
+        a.machine = VBOARD_MACHINE_HOST;
+    if (!vboard_machine_known(a.machine))
+        fail("unknown machine '%s' (host or qemu-nrf51)", a.machine);
+    if (!vboard_machine_layout_ok(a.machine, l, why, sizeof(why)))
+        fail("%s", why);
     rc = sim_flash_open_file(&sf, &l->geo, a.pos[0], 1);
     if (rc != DFB_OK)
         fail("%s: cannot create: %s", a.pos[0], dfb_strerror(rc));
     sim_flash_close(&sf);
     side = sidecar_path(a.pos[0]);
     f = fopen(side, "w");
-    if (f == NULL || fprintf(f, "%s\n", l->name) < 0 || fclose(f) != 0)
+    if (f == NULL || fprintf(f, "%s\n%s\n", l->name, a.machine) < 0 || fclose(f) != 0)
         fail("%s: cannot write layout: %s", side, strerror(errno));
     printf("created %s: %s, %u KiB, erased to 0x%02x\n", a.pos[0], l->name, l->geo.size / 1024, l->geo.erase_value);
     for (uint32_t i = 0; i < l->partition_count; i++)
@@ -431,6 +443,51 @@ static void write_stats(const char *path, const struct flash_layout *l, const st
     fclose(f);
 }
 
+/* The machine recorded beside FLASH (host if none); `wanted` (--machine)
+ * must agree with it. */
+static const char *recorded_machine(const char *flash, const char *wanted)
+{
+    static char buf[64];
+    char *path = sidecar_path(flash);
+    FILE *f = fopen(path, "r");
+
+    snprintf(buf, sizeof(buf), "%s", VBOARD_MACHINE_HOST);
+    if (f != NULL) {
+        char line[64];
+
+        if (fgets(line, sizeof(line), f) != NULL && fgets(line, sizeof(line), f) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] != '\0')
+                snprintf(buf, sizeof(buf), "%s", line);
+        }
+        fclose(f);
+    }
+    free(path);
+    if (!vboard_machine_known(buf))
+        fail("%s: made for machine '%s', which this vboard cannot run", flash, buf);
+    if (wanted != NULL && strcmp(wanted, buf) != 0)
+        fail("%s was made for machine %s, not %s (create a flash file with --machine %s)", flash, buf, wanted,
+             wanted);
+    return buf;
+}
+
+static int run_qemu(const struct args *a, const struct flash_layout *l)
+{
+    struct vboard_qemu_run run = {
+        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .stats = a->stats, .cut_after = a->cut_after,
+    };
+    struct stat st;
+    char why[160];
+
+    if (a->torn)
+        fail("--torn: machine qemu-nrf51 programs each word atomically (QEMU's NVMC); use a plain cut");
+    if (!vboard_machine_layout_ok(VBOARD_MACHINE_QEMU_NRF51, l, why, sizeof(why)))
+        fail("%s", why);
+    if (stat(a->pos[0], &st) != 0 || (uint64_t)st.st_size != l->geo.size)
+        fail("%s: size does not match layout %s (%u bytes)", a->pos[0], l->name, l->geo.size);
+    return vboard_qemu_run(&run);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct args a;
@@ -442,12 +499,14 @@ static int cmd_run(int argc, char **argv)
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
 
-    parse_args(argc, argv, &a, "LUCTS");
+    parse_args(argc, argv, &a, "LUCTSM");
     if (a.npos != 1)
         fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]");
     if (a.torn && a.cut_after == 0)
         fail("--torn needs --cut-after-ops N");
     l = resolve_layout(a.pos[0], a.layout);
+    if (strcmp(recorded_machine(a.pos[0], a.machine), VBOARD_MACHINE_QEMU_NRF51) == 0)
+        return run_qemu(&a, l);
     if (flash_layout_check(l) != DFB_OK || flash_geo_sector_count(&l->geo) > BOARD_MAX_SECTORS)
         fail("layout %s is not usable", l->name);
     flash_fd = open(a.pos[0], O_RDWR | O_CLOEXEC);
