@@ -120,7 +120,7 @@ __attribute__((noinline)) int dev_in(struct dev *d, uint8_t req, uint16_t len)
 __attribute__((noinline)) void dev_status_done(struct dev *d);
 __attribute__((noinline)) void dev_status_done(struct dev *d)
 {
-    usbd_status_done(&d->usb);
+    fake_status_done(&d->usb);
 }
 
 /* One host request with the model's timing. Returns the device's answer. */
@@ -194,7 +194,7 @@ static int run_device(uint16_t xfer, uint32_t total, double lat_ms, struct model
     d.fk.hold_status = 1;
     if (dfu_init(&d.dfu, &d.cfg, &d.usb) != DFB_OK || usbd_init(&d.usb, &d.ops, dfu_mode_descriptors(&d.dfu)) != DFB_OK)
         return -1;
-    usbd_bus_reset(&d.usb);
+    fake_bus_reset(&d.usb);
     img = malloc(total);
     for (uint32_t i = 0; i < total; i++)
         img[i] = (uint8_t)(i * 2654435761u >> 24);
