@@ -134,7 +134,7 @@ struct dfu_config {
 /* Defaults: pid.codes test VID/PIDs (0x1209:0x0001 run time, 0x0002 DFU). */
 #define DFU_CONFIG_DEFAULTS                                                                                            \
     .vid = 0x1209, .dfu_pid = 0x0002, .transfer_size = DFU_TRANSFER_SIZE_MAX, .detach_timeout = 1000,               \
-    .poll_timeout = 8, .buffer_count = 1, .max_write_step = 1024
+    .poll_timeout = 8, .buffer_count = 1, .max_write_step = 256
 
 /* Who may touch a block buffer now (the hand-over is the last write). */
 enum { DFU_BUF_USB = 0, DFU_BUF_TASK = 1 };
