@@ -163,8 +163,8 @@ static uint32_t oldest_left(const struct dfu *d)
  * `len` more bytes, with the erases they need. It reads the task's writer
  * without a lock (an estimate taken while the task moves on is off by at
  * most one step); for a download the task has not started yet it models a
- * fresh writer, plus the erase of the sectors before the download offset,
- * which may still be needed (see clear_head). */
+ * fresh writer, plus the erase of the sectors before the download offset
+ * that clear_head will find dirty. */
 static uint32_t busy_ms(const struct dfu *d, uint32_t len)
 {
     const struct flash_area *fa = d->cfg->slot1;
@@ -176,10 +176,14 @@ static uint32_t busy_ms(const struct dfu *d, uint32_t len)
         stream_writer_init(&fresh, fa, 0, 0, d->cfg->slot1_offset, d->cfg->slot1_limit) == DFB_OK)
         sw = &fresh;
     if (d->task_epoch != d->epoch || !d->head_done) {
+        /* the sectors clear_head has still to look at: a memory-mapped
+         * read on a microcontroller, and only at a download's start */
+        uint32_t i = d->task_epoch == d->epoch ? d->cleared_sectors : 0;
         struct flash_sector s;
 
-        for (uint32_t i = 0; flash_area_sector_get(fa, i, &s) == DFB_OK && s.off + s.size <= d->cfg->slot1_offset; i++)
-            us += flash_timing_erase_us(fa->dev->geo->timing, s.size);
+        for (; flash_area_sector_get(fa, i, &s) == DFB_OK && s.off + s.size <= d->cfg->slot1_offset; i++)
+            if (!flash_area_is_erased(fa, s.off, s.size))
+                us += flash_timing_erase_us(fa->dev->geo->timing, s.size);
     }
     if (sw->fa != 0)
         us += stream_writer_estimate_us(sw, len);
@@ -201,7 +205,8 @@ static void end_download(struct dfu *d)
     d->epoch++;
     d->seq = 0;
     d->queued = 0;
-    d->last_short = 0;
+    d->expected = 0;
+    d->last_block = 0;
 }
 
 static int get_status(struct dfu *d, struct usbd_ctrl *c)
@@ -220,7 +225,7 @@ static int get_status(struct dfu *d, struct usbd_ctrl *c)
             set_state(d, DFU_ERROR, d->reject);
         } else if (task_status(d) != DFU_OK) {
             set_state(d, DFU_ERROR, task_status(d));
-        } else if (d->last_short && bytes_pending(d) != 0) {
+        } else if (d->last_block && bytes_pending(d) != 0) {
             /* the last block: report it programmed only when it is, so
              * the manifestation that follows is quick */
             d->state = DFU_DNBUSY;
@@ -319,11 +324,13 @@ static int dfu_data_out(void *ctx, struct usbd_ctrl *c)
     d->state = DFU_DNLOAD_SYNC;
     if (d->reject != DFU_OK)
         return 0; /* the buffer stays free */
+    if (d->cfg->download_size != 0 && d->expected == 0)
+        d->expected = d->cfg->download_size(d->cfg->ctx, d->queued, c->data, c->setup.wLength);
     d->buf_len[b] = c->setup.wLength;
     d->buf_seq[b] = d->seq++;
     d->buf_epoch[b] = d->epoch;
     d->queued += c->setup.wLength;
-    d->last_short = c->setup.wLength < d->cfg->transfer_size;
+    d->last_block = c->setup.wLength < d->cfg->transfer_size || (d->expected != 0 && d->queued >= d->expected);
     d->buf_owner[b] = DFU_BUF_TASK; /* hand-over: last */
     return 0;
 }
