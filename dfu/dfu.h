@@ -8,8 +8,8 @@
  * "image_1" (slot1), the functional descriptor after the last alt, and a
  * separate product ID.
  *
- * Download goes to slot1 only, from slot1_offset on (the sectors before it
- * are erased first). Controller events only queue each block in a
+ * Download goes to slot1 only, from slot1_offset on (slot1's sectors before
+ * it are erased too). Controller events only queue each block in a
  * caller-provided buffer; dfu_task(), called from the application's main
  * loop, programs it (progressive erase, straight from the buffer) and
  * manifests. GETSTATUS answers dfuDNBUSY with an honest bwPollTimeout
@@ -186,8 +186,6 @@ struct dfu {
     /* task */
     uint16_t task_epoch;        /* download the task works on */
     uint16_t next_seq;          /* block the task programs next */
-    uint16_t cleared_sectors;   /* sectors before the download start checked/erased */
-    volatile uint8_t head_done; /* ... all of them */
     volatile uint32_t prog_left; /* bytes of the current block not yet programmed */
     volatile uint8_t task_status;    /* enum dfu_status of the task's download */
     volatile uint16_t task_status_epoch; /* ... valid for this download */
