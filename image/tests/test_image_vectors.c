@@ -87,7 +87,7 @@ static int mem_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
     return mem_ro(ctx, off, len);
 }
 
-static const struct flash_dev_ops mem_ops = { mem_read, mem_write, mem_ro };
+static const struct flash_dev_ops mem_ops = { mem_read, mem_write, mem_ro, 0 };
 
 static void mem_flash_init(struct mem_flash *m, const uint8_t *data, uint32_t len, struct flash_area *fa)
 {

@@ -515,7 +515,7 @@ static int ff_erase(void *ctx, uint32_t off, uint32_t len)
     (void)ctx, (void)off, (void)len;
     return DFB_EIO;
 }
-static const struct flash_dev_ops ff_ops = { ff_read, ff_write, ff_erase };
+static const struct flash_dev_ops ff_ops = { ff_read, ff_write, ff_erase, 0 };
 
 static int file_area(struct file_flash *ff, const uint8_t *data, size_t len, struct flash_area *fa)
 {

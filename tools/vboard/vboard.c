@@ -29,7 +29,7 @@
 
 #include "common/errors.h"
 #include "flash/flash_map.h"
-#include "port/posix/board.h"
+#include "port/posix/vboard_machine.h"
 #include "port/posix/sim_flash.h"
 #include "tools/vboard/vboard_info.h"
 #include "tools/vboard/vboard_qemu.h"
