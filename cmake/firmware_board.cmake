@@ -28,4 +28,7 @@ if(NOT DFUBOOT_MBEDTLS_SOURCE_DIR)
     message(FATAL_ERROR "no mbedTLS source for the target (see the messages above)")
   endif()
 endif()
+set(DFUBOOT_BOARD_BOOT_SIZE 0xC000)   # nrf52840dk: the mcuboot partition
+set(DFUBOOT_BOARD_SLOT_SIZE 0x76000)  # nrf52840dk: slot0/slot1
 add_subdirectory(port/nrf5)
+add_subdirectory(apps)

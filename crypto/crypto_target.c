@@ -82,8 +82,12 @@ static int target_rsa_pss_verify(const uint8_t *key, size_t key_len, const uint8
         p != end)
         return DFB_EINVAL;
     mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
-    if (mbedtls_rsa_import_raw(&rsa, n, n_len, NULL, 0, NULL, 0, NULL, 0, e, e_len) != 0 ||
-        mbedtls_rsa_complete(&rsa) != 0 || mbedtls_rsa_check_pubkey(&rsa) != 0)
+    /* A public key needs only N, E and the length: mbedtls_rsa_complete()
+     * would link the private-key code (prime deduction, CRT) for nothing. */
+    if (mbedtls_mpi_read_binary(&rsa.N, n, n_len) != 0 || mbedtls_mpi_read_binary(&rsa.E, e, e_len) != 0)
+        rc = DFB_EINVAL;
+    rsa.len = mbedtls_mpi_size(&rsa.N);
+    if (rc == DFB_OK && mbedtls_rsa_check_pubkey(&rsa) != 0)
         rc = DFB_EINVAL;
     if (rc == DFB_OK && mbedtls_rsa_get_len(&rsa) != sig_len)
         rc = DFB_ESIG;

@@ -28,6 +28,9 @@
 /* RSA-PSS verification */
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V21
+/* verify only: the private-key path stays linked (mbedtls_rsa_rsassa_pss_verify_ext
+ * can call it) but without the CRT it is smaller */
+#define MBEDTLS_RSA_NO_CRT
 
 #ifndef DFUBOOT_CRYPTO_RSA_ONLY
 /* ECDSA P-256 verification */

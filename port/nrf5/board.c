@@ -32,7 +32,6 @@
 static struct nrf5_retained *const retained = (struct nrf5_retained *)NRF5_RETAINED_ADDR;
 static const struct flash_layout *layout;
 static struct nvmc nvmc;
-static uint32_t timer_high, timer_last;
 
 /* --- console ------------------------------------------------------------ */
 
@@ -97,34 +96,43 @@ static void timer_init(void)
     TIMER0_TASKS_START = 1;
 }
 
-/* Microseconds since reset; the 32-bit counter wraps every 71 minutes and
- * is extended here, so a caller must look at least that often. */
-static uint64_t uptime_us(void)
+/* Time since reset as milliseconds plus microseconds, advanced from the
+ * 32-bit 1 MHz counter (which wraps every 71 minutes: a caller must look
+ * at least that often). 32-bit arithmetic only: no 64-bit division
+ * helpers in the bootloader. */
+static uint32_t clock_ms, clock_us, clock_last;
+
+static void clock_advance(void)
 {
-    uint32_t now;
+    uint32_t now, delta;
 
     TIMER0_TASKS_CAPTURE0 = 1;
     now = TIMER0_CC0;
-    if (now < timer_last)
-        timer_high++;
-    timer_last = now;
-    return ((uint64_t)timer_high << 32) | now;
+    delta = now - clock_last;
+    clock_last = now;
+    clock_us += delta % 1000u;
+    clock_ms += delta / 1000u + clock_us / 1000u;
+    clock_us %= 1000u;
 }
 
 uint32_t board_uptime_ms(void)
 {
-    return (uint32_t)(uptime_us() / 1000u);
+    clock_advance();
+    return clock_ms;
 }
 
 void board_log(const char *module, const char *fmt, ...)
 {
-    uint64_t us = uptime_us();
-    uint32_t s = (uint32_t)(us / 1000000u), sub = (uint32_t)(us % 1000000u);
+    uint32_t s, ms, us;
     va_list ap;
 
+    clock_advance();
+    s = clock_ms / 1000u;
+    ms = clock_ms % 1000u;
+    us = clock_us;
     console_printf("[%02lu:%02lu:%02lu.%03lu,%03lu] <inf> %s: ", (unsigned long)(s / 3600),
-                   (unsigned long)(s / 60 % 60), (unsigned long)(s % 60), (unsigned long)(sub / 1000),
-                   (unsigned long)(sub % 1000), module);
+                   (unsigned long)(s / 60 % 60), (unsigned long)(s % 60), (unsigned long)ms, (unsigned long)us,
+                   module);
     va_start(ap, fmt);
     console_vprintf(fmt, ap);
     va_end(ap);

@@ -27,7 +27,10 @@ void nrf5_reset_handler(void)
     memcpy(__data_start, __data_load, (size_t)((uintptr_t)__data_end - (uintptr_t)__data_start));
     memset(__bss_start, 0, (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start));
     main();
-    nrf5_fatal("main() returned");
+    /* main() returned: its work is done (hello_world); the core idles until
+     * the next reset, as an RTOS's idle thread would */
+    for (;;)
+        __asm volatile("wfi");
 }
 
 /* Without VTOR the table at address 0 (the bootloader's) stays in use after
