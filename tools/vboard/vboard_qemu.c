@@ -541,20 +541,32 @@ static void write_stats(const char *path, const struct totals *t)
     fclose(f);
 }
 
-/* The chip stopped (watchpoint or exit). Returns 1 for a power cut. */
+/* The chip stopped (watchpoint or exit). Returns 1 for a power cut, -1
+ * if the chip no longer answers. QEMU stops an ARM core in front of the
+ * store that hits a watchpoint (gdb's "non-steppable" watchpoints): step
+ * over it with the watchpoint removed, put it back, then read the count the
+ * store wrote. */
 static int on_gdb_stop(struct qemu *q, const char *reply, uint64_t cut_after, int *dead)
 {
+    char z[48], r[256];
     uint32_t ops;
 
     if (reply[0] == 'W' || reply[0] == 'X') {
         *dead = 1;
         return 0;
     }
-    if (cut_after != 0 && gdb_read_u32(q, NRF5_RETAINED_ADDR + NRF5_RETAINED_OFF_FLASH_OPS, &ops) == 0 &&
-        ops == cut_after)
-        return 1;
-    gdb_send(q, "c");
-    return 0;
+    if (cut_after != 0 && strstr(reply, "watch:") != NULL) {
+        snprintf(z, sizeof(z), "z2,%x,4", NRF5_RETAINED_ADDR + NRF5_RETAINED_OFF_FLASH_OPS);
+        if (gdb_cmd(q, z, r, sizeof(r)) != 0 || gdb_cmd(q, "s", r, sizeof(r)) != 0)
+            return -1;
+        z[0] = 'Z';
+        if (gdb_cmd(q, z, r, sizeof(r)) != 0 ||
+            gdb_read_u32(q, NRF5_RETAINED_ADDR + NRF5_RETAINED_OFF_FLASH_OPS, &ops) != 0)
+            return -1;
+        if (ops == cut_after)
+            return 1;
+    }
+    return gdb_send(q, "c") == 0 ? 0 : -1;
 }
 
 int vboard_qemu_run(const struct vboard_qemu_run *run)
@@ -618,10 +630,11 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
             pump_console(&q);
         if (running && (pfd[2].revents & (POLLIN | POLLHUP))) {
             int got = gdb_fill(&q) == 0 ? gdb_take(&q, reply, sizeof(reply)) : -1;
+            int cut = got > 0 ? on_gdb_stop(&q, reply, run->cut_after, &dead) : 0;
 
-            if (got < 0)
+            if (got < 0 || cut < 0)
                 dead = 1;
-            else if (got > 0 && on_gdb_stop(&q, reply, run->cut_after, &dead)) {
+            else if (cut > 0) {
                 pump_console(&q);
                 printf("power cut at flash operation %llu\n", (unsigned long long)run->cut_after);
                 collect(&q, &t);
