@@ -3,7 +3,8 @@
 #
 #   bench/bench.sh [BUILD_DIR] [SECTION...]
 #
-# Sections: flash dfu usbip validate footprint (default: all). BUILD_DIR (default
+# Sections: flash dfu usbip validate footprint silicon (default: all; silicon
+# is the nRF5 port on QEMU's microbit, bench/silicon/bench_silicon.sh). BUILD_DIR (default
 # build) must hold a host build (`make build`); the footprint section also
 # uses the Cortex-M4 build in BUILD_DIR/cortex-m4 (`make cross`).
 # Data and raw outputs go to BUILD_DIR/bench/data; the tables are also
@@ -13,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
-SECTIONS=${*:-"flash dfu usbip validate footprint"}
+SECTIONS=${*:-"flash dfu usbip validate footprint silicon"}
 FP=
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bench/bin
@@ -474,6 +475,13 @@ section_footprint() {
     out "| **bootloader with crypto, whole link** (boot logic without logs + flash layer + crypto + newlib-nano incl. malloc: $(num $c_libc)) | $(num $((c_all - $(m4_sum boot-crypto '^boot_root')))) | | $(num $(($(m4_ram boot-crypto '.') - $(m4_ram boot-crypto '^boot_root')))) | | |"
     out ""
     out "Largest mbedTLS objects in that link: $(grep '^libmbedcrypto' "$FP/boot-crypto.sizes" | sort -k2 -n -r | head -5 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+    out ""
+}
+
+section_silicon() {
+    out "## nRF5 port on the emulated chip (qemu-nrf51)"
+    out ""
+    bash "$ROOT/bench/silicon/bench_silicon.sh" "$BUILD" | tee -a "$RESULTS"
     out ""
 }
 
