@@ -27,6 +27,7 @@ int main(void)
         board_halt(&b, "no public key built in");
     vcfg.keys = &key;
     vcfg.key_count = 1;
+    vcfg.hash = image_hash_alg_for_key(key.type, false); /* SHA-384 for a P-384 key */
     if (flash_area_open(&b.flash.dev, b.layout, FLASH_AREA_SLOT0, &primary) != DFB_OK ||
         flash_area_open(&b.flash.dev, b.layout, FLASH_AREA_SLOT1, &secondary) != DFB_OK)
         board_halt(&b, "the flash layout has no slot0/slot1");

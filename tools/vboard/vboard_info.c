@@ -123,6 +123,7 @@ void vboard_info_print(FILE *out, const struct flash_layout *l, const struct fla
     if (image_builtin_key(&key) == DFB_OK) {
         vcfg.keys = &key;
         vcfg.key_count = 1;
+        vcfg.hash = image_hash_alg_for_key(key.type, false);
     }
     if (json)
         fprintf(out, "{\"layout\": \"%s\", \"board\": \"%s\", \"flash_size\": %u, \"partitions\": [", l->name,
