@@ -327,8 +327,9 @@ static void json_tlvs(FILE *f, const uint8_t *b, const struct dump_tlv *t, size_
     fprintf(f, "    ]");
 }
 
-/* json.dump(indent=2) layout, keys in imgtool's order. */
-static void dump_json(FILE *f, const uint8_t *b, const struct dump *d)
+/* json.dump(indent=2) layout, keys in imgtool's order; a final newline
+ * only on standard output (as imgtool). */
+static void dump_json(FILE *f, const uint8_t *b, const struct dump *d, bool newline)
 {
     const struct image_header *h = &d->h;
 
@@ -363,7 +364,7 @@ static void dump_json(FILE *f, const uint8_t *b, const struct dump *d)
         }
         fprintf(f, "\n  }");
     }
-    fprintf(f, "\n}\n");
+    fprintf(f, newline ? "\n}\n" : "\n}");
 }
 
 /* A YAML plain scalar where that is unambiguous, else single-quoted. */
@@ -614,7 +615,7 @@ int cmd_dumpinfo(int argc, char **argv)
             rc = die("cannot write %s: %s", outp, strerror(errno));
         } else {
             if (!strcmp(format, "json"))
-                dump_json(out, in.data, &d);
+                dump_json(out, in.data, &d, out == stdout);
             else
                 dump_yaml(out, in.data, &d);
             if (out != stdout && fclose(out) != 0)
