@@ -1,6 +1,7 @@
 /* Key handling for dfuimg. See keys.h. */
 #define _DEFAULT_SOURCE /* getpass() */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,13 +131,24 @@ static int ed25519_from_der(const uint8_t *der, size_t len, struct dkey *k)
     return 1;
 }
 
-/* The passphrase of an encrypted key, asked as imgtool asks it (the
- * terminal, or standard input without one). */
+/* The passphrase of an encrypted key: asked on the terminal as imgtool
+ * asks it; without a terminal, one line of standard input and no prompt
+ * (so the error output stays one line per error). */
 static int ask_passphrase(const char *prompt, char *out, size_t cap)
 {
-    char *p = getpass(prompt);
+    char line[256];
+    char *p;
     size_t n;
+    int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
 
+    if (tty >= 0) {
+        close(tty);
+        p = getpass(prompt);
+    } else {
+        p = fgets(line, sizeof(line), stdin);
+        if (p != NULL)
+            p[strcspn(p, "\r\n")] = '\0';
+    }
     if (p == NULL)
         return -1;
     n = strlen(p);
@@ -146,6 +158,7 @@ static int ask_passphrase(const char *prompt, char *out, size_t cap)
     }
     memcpy(out, p, n + 1);
     sodium_memzero(p, n);
+    sodium_memzero(line, sizeof(line));
     return 0;
 }
 
