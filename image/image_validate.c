@@ -361,8 +361,6 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
             }
             continue; /* covered by the hash; nothing else to check here */
         }
-        if (tlv.type >= IMAGE_TLV_ENC_RSA2048 && tlv.type <= IMAGE_TLV_ENC_X25519_SHA512)
-            return fail(info, DFB_ENOTSUP, "encryption key TLV (encrypted images are not supported)");
         if (is_hash_tlv(tlv.type) && tlv.type != want_hash) {
             if (other_hash == 0)
                 other_hash = tlv.type;

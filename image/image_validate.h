@@ -140,8 +140,9 @@ struct image_info {
 /* Validates the image at `off` of `fa`.
  *   - header and TLV layout as in image.h (DFB_ENOENT, DFB_EBADIMAGE,
  *     DFB_ERANGE, DFB_EOVERFLOW);
- *   - encrypted or compressed images (header flags) and encryption TLVs:
- *     DFB_ENOTSUP, with the feature named in `reason`;
+ *   - encrypted or compressed images (header flags, as MCUboot without
+ *     MCUBOOT_ENC_IMAGES / MCUBOOT_DECOMPRESS_IMAGES): DFB_ENOTSUP, with the
+ *     feature named in `reason`;
  *   - the hash TLV of cfg->hash must be present and equal the hash of
  *     [off, off + hdr_size + img_size + protect_tlv_size) (DFB_EHASH; an
  *     image that carries only another hash TLV: DFB_ENOTSUP, named; a hash
