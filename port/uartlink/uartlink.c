@@ -6,21 +6,26 @@
 enum { DEC_OUTSIDE = 0, DEC_INSIDE = 1, DEC_DROPPING = 2 };
 enum { ENC_IDLE = 0, ENC_START, ENC_BODY, ENC_END, ENC_DONE };
 
-static uint16_t crc16_byte(uint16_t crc, uint8_t b)
+static uint32_t crc32_byte(uint32_t reg, uint8_t b)
 {
-    crc ^= (uint16_t)(b << 8);
+    reg ^= b;
     for (int i = 0; i < 8; i++)
-        crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u) : (uint16_t)(crc << 1);
-    return crc;
+        reg = (reg & 1u) ? (reg >> 1) ^ 0xEDB88320u : reg >> 1;
+    return reg;
 }
 
-uint16_t uartlink_crc16(uint16_t crc, const void *data, size_t len)
+uint32_t uartlink_crc32_update(uint32_t reg, const void *data, size_t len)
 {
     const uint8_t *p = data;
 
     while (len--)
-        crc = crc16_byte(crc, *p++);
-    return crc;
+        reg = crc32_byte(reg, *p++);
+    return reg;
+}
+
+uint32_t uartlink_crc32(const void *data, size_t len)
+{
+    return ~uartlink_crc32_update(0xFFFFFFFFu, data, len);
 }
 
 static int needs_escape(uint8_t b)
@@ -33,7 +38,7 @@ static int needs_escape(uint8_t b)
 void uartlink_enc_start(struct uartlink_enc *e, uint8_t type, uint8_t seq, const void *inline_payload,
                         uint8_t inline_len, const void *data, uint32_t data_len)
 {
-    uint16_t crc;
+    uint32_t crc;
 
     if (inline_len > UARTLINK_ENC_HDR_MAX)
         inline_len = UARTLINK_ENC_HDR_MAX;
@@ -44,10 +49,10 @@ void uartlink_enc_start(struct uartlink_enc *e, uint8_t type, uint8_t seq, const
     e->hdr_len = (uint8_t)(2 + inline_len);
     e->data = data;
     e->data_len = data != NULL ? data_len : 0;
-    crc = uartlink_crc16(0xFFFFu, e->hdr, e->hdr_len);
-    crc = uartlink_crc16(crc, e->data, e->data_len);
-    e->crc_bytes[0] = (uint8_t)(crc >> 8);
-    e->crc_bytes[1] = (uint8_t)crc;
+    crc = uartlink_crc32_update(0xFFFFFFFFu, e->hdr, e->hdr_len);
+    crc = ~uartlink_crc32_update(crc, e->data, e->data_len);
+    for (int i = 0; i < 4; i++)
+        e->crc_bytes[i] = (uint8_t)(crc >> (8 * i));
     e->pos = 0;
     e->pending_esc = 0;
     e->phase = ENC_START;
@@ -72,7 +77,7 @@ static uint8_t body_byte(const struct uartlink_enc *e, uint32_t pos)
 size_t uartlink_enc_next(struct uartlink_enc *e, uint8_t *out, size_t cap)
 {
     size_t n = 0;
-    uint32_t body_len = (uint32_t)e->hdr_len + e->data_len + 2u;
+    uint32_t body_len = (uint32_t)e->hdr_len + e->data_len + 4u;
 
     while (n < cap) {
         if (e->phase == ENC_START) {
@@ -131,7 +136,7 @@ static void dec_begin(struct uartlink_dec *d)
     d->state = DEC_INSIDE;
     d->len = 0;
     d->esc = 0;
-    d->crc = 0xFFFFu;
+    d->crc = 0xFFFFFFFFu;
 }
 
 static enum uartlink_event dec_fail(struct uartlink_dec *d, enum uartlink_error why, int keep_dropping)
@@ -173,7 +178,7 @@ enum uartlink_event uartlink_dec_byte(struct uartlink_dec *d, uint8_t byte)
             return dec_fail(d, UARTLINK_ERR_ESCAPE, 0);
         if (d->len < UARTLINK_OVERHEAD)
             return dec_fail(d, UARTLINK_ERR_SHORT, 0);
-        if (d->crc != 0)
+        if (d->crc != UARTLINK_CRC32_RESIDUE)
             return dec_fail(d, UARTLINK_ERR_CRC, 0);
         d->state = DEC_OUTSIDE;
         d->frames++;
@@ -192,6 +197,6 @@ enum uartlink_event uartlink_dec_byte(struct uartlink_dec *d, uint8_t byte)
     if (d->len >= d->cap)
         return dec_fail(d, UARTLINK_ERR_TOO_LONG, 1);
     d->buf[d->len++] = byte;
-    d->crc = crc16_byte(d->crc, byte);
+    d->crc = crc32_byte(d->crc, byte);
     return UARTLINK_EV_NONE;
 }

@@ -5,14 +5,15 @@
  *
  * Wire format of one frame:
  *
- *   START  escaped( type seq payload... crc_hi crc_lo )  END
+ *   START  escaped( type seq payload... crc0 crc1 crc2 crc3 )  END
  *
  *   START 0xC0 and END 0xC1 never occur inside a frame: those two bytes and
  *   ESC 0xDB are sent as ESC, byte ^ 0x20. Bytes outside a frame are the
  *   console's text (0xC0 and 0xC1 are never part of UTF-8 text). The CRC
- *   is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, check
- *   value 0x29B1 for "123456789") over type, seq and payload, sent most
- *   significant byte first, so the CRC over the whole body is 0.
+ *   is CRC-32 as in Ethernet and zlib (reflected poly 0xEDB88320, init and
+ *   final xor 0xFFFFFFFF, check value 0xCBF43926 for "123456789") over
+ *   type, seq and payload, sent least significant byte first; a receiver
+ *   runs it over the whole body and expects the residue 0xDEBB20E3.
  *
  * Portable: no allocation, no OS calls; the caller owns every buffer. The
  * encoder streams a frame from a small header copied into it and a payload
@@ -34,7 +35,7 @@
 #define UARTLINK_VERSION 1
 
 /* type + seq + crc: the smallest frame body. */
-#define UARTLINK_OVERHEAD 4
+#define UARTLINK_OVERHEAD 6
 /* The longest payload a host-side decoder accepts: an IN data stage of
  * a control transfer (wLength is 16 bits). */
 #define UARTLINK_MAX_PAYLOAD 65535u
@@ -65,8 +66,12 @@ enum uartlink_type {
 #define UARTLINK_STATE_ATTACHED 0x01 /* pull-up on: the device is on the bus */
 #define UARTLINK_STATE_BOOT 0x02     /* first STATE since the link started */
 
-/* CRC-16/CCITT-FALSE, bit by bit. Start with crc = 0xFFFF. */
-uint16_t uartlink_crc16(uint16_t crc, const void *data, size_t len);
+/* CRC-32 (IEEE 802.3), bit by bit: no table, it is not crypto. */
+uint32_t uartlink_crc32(const void *data, size_t len);
+/* The register form: start with 0xFFFFFFFF, the CRC is the result's
+ * complement. Over a body with its CRC appended it gives the residue. */
+uint32_t uartlink_crc32_update(uint32_t reg, const void *data, size_t len);
+#define UARTLINK_CRC32_RESIDUE 0xDEBB20E3u
 
 /* ---- encoder ------------------------------------------------------------ */
 
@@ -75,7 +80,7 @@ uint16_t uartlink_crc16(uint16_t crc, const void *data, size_t len);
 struct uartlink_enc {
     uint8_t hdr[2 + UARTLINK_ENC_HDR_MAX]; /* type, seq, inline payload */
     uint8_t hdr_len;
-    uint8_t crc_bytes[2];
+    uint8_t crc_bytes[4];
     const uint8_t *data; /* external payload after the inline part */
     uint32_t data_len;
     uint32_t pos;        /* body bytes emitted (hdr, data, crc) */
@@ -95,7 +100,7 @@ size_t uartlink_enc_next(struct uartlink_enc *e, uint8_t *out, size_t cap);
 int uartlink_enc_busy(const struct uartlink_enc *e);
 
 /* Whole-frame encoding into a buffer: returns the wire length, or 0 if
- * `cap` is too small. At most 2 * (payload + 4) + 2 bytes are needed. */
+ * `cap` is too small. At most 2 * (payload + 6) + 2 bytes are needed. */
 size_t uartlink_encode(uint8_t *out, size_t cap, uint8_t type, uint8_t seq, const void *payload, uint32_t len);
 
 /* ---- decoder ------------------------------------------------------------ */
@@ -110,7 +115,7 @@ enum uartlink_event {
 enum uartlink_error {
     UARTLINK_ERR_NONE = 0,
     UARTLINK_ERR_CRC,       /* CRC mismatch */
-    UARTLINK_ERR_SHORT,     /* fewer than 4 body bytes */
+    UARTLINK_ERR_SHORT,     /* fewer than UARTLINK_OVERHEAD body bytes */
     UARTLINK_ERR_TOO_LONG,  /* more than the buffer holds */
     UARTLINK_ERR_ESCAPE,    /* ESC followed by a byte that is not escaped */
     UARTLINK_ERR_RESTART,   /* START inside a frame: the frame was cut */
@@ -120,7 +125,7 @@ struct uartlink_dec {
     uint8_t *buf; /* body: type, seq, payload, crc */
     uint32_t cap;
     uint32_t len;
-    uint16_t crc; /* running CRC over the body so far */
+    uint32_t crc; /* running CRC register over the body so far */
     uint8_t state; /* 0 outside a frame, 1 inside, 2 dropping until END */
     uint8_t esc;
     uint8_t error; /* enum uartlink_error of the last EV_ERROR */
@@ -128,7 +133,8 @@ struct uartlink_dec {
     uint32_t frames, errors, console_bytes;
 };
 
-/* `buf` of `cap` bytes holds one frame body: payload capacity is cap - 4. */
+/* `buf` of `cap` bytes holds one frame body: payload capacity is
+ * cap - UARTLINK_OVERHEAD. */
 void uartlink_dec_init(struct uartlink_dec *d, uint8_t *buf, uint32_t cap);
 /* Feeds one wire byte. After UARTLINK_EV_FRAME the frame stays readable
  * until the next call. */

@@ -120,7 +120,7 @@ static int forward(struct proxy *p, int from, int to, int to_device)
     if (n <= 0)
         return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
     if (p->damage) {
-        unsigned r = rnd(p) % 16;
+        unsigned r = rnd(p) % 64; /* one chunk of 32 damaged */
 
         if (r == 0) {
             buf[rnd(p) % (unsigned)n] ^= (uint8_t)(1u << (rnd(p) % 8)); /* a flipped bit */
