@@ -46,7 +46,7 @@ for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 [ -s "$work/port" ] || { echo "FAIL: the bridge did not start"; cat "$work/bridge.log"; exit 1; }
 export DFUBOOT_USBIP=127.0.0.1:$(cat "$work/port")
 
-list_ok() { timeout 60 "$dfu_util" -l 2>&1 | tee "$work/list.txt" | grep -q 'alt=1'; }
+list_ok() { timeout 60 "$dfu_util" -l 2>&1 | tee "$work/list.txt" | grep -q '1209:0001'; }
 for _ in $(seq 50); do list_ok && break; sleep 0.1; done
 check "dfu-util -l sees the device over the UART link" grep -q '1209:0001' "$work/list.txt"
 
