@@ -296,8 +296,10 @@ static int getstatus(uint8_t *status)
         if (n != 6)
             return n < 0 ? n : -1;
         *status = st[0];
-        if (st[4] != DFU_DNBUSY)
+        if (st[4] != DFU_DNBUSY && st[4] != DFU_MANIFEST)
             return st[4];
+        /* as dfu-util: wait bwPollTimeout, ask again */
+        usleep(1000u * (st[1] | (st[2] << 8) | ((unsigned)st[3] << 16)));
     }
     return -1;
 }
@@ -317,7 +319,7 @@ static int import_dfu_mode_once(void)
         if (ctl(0x00, USB_REQ_SET_CONFIGURATION, 1, 0, 0, NULL) != 0 || ctl(0x21, DFU_DETACH, 1000, 0, 0, NULL) != 0)
             return -3;
     }
-    if (ctl(0x23, USB_REQ_SET_FEATURE, USB_FEATURE_PORT_RESET, 1, 0, NULL) != 0 ||
+    if (ctl(0x23, USB_REQ_SET_FEATURE, 4 /* PORT_RESET */, 1, 0, NULL) != 0 ||
         ctl(0x80, USB_REQ_GET_DESCRIPTOR, USB_DESC_DEVICE << 8, 0, 18, desc) != 18 ||
         (desc[10] | (desc[11] << 8)) != 0x0002)
         return -4;

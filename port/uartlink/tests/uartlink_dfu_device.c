@@ -2,7 +2,8 @@
  * DFU class (the DFU sample's configuration: upload of slot0 through alt 0,
  * download into slot1 through alt 1, manifestation marks a test upgrade) on
  * a file-backed nRF52840 DK flash, with USB carried by the device side of
- * the UART link over a unix socket, polled like board_wait() would.
+ * the UART link over a unix socket, polled like board_wait() would, and the
+ * class's flash work (dfu_task) between polls like the application's loop.
  *
  *   uartlink_dfu_device --listen SOCKET --flash FILE [--exit-after-frames N]
  *
@@ -48,6 +49,7 @@ static struct {
 } D;
 
 static volatile sig_atomic_t stop;
+static uint8_t dfu_buffers[2 * DFU_TRANSFER_SIZE_MAX];
 
 static void on_term(int sig)
 {
@@ -132,6 +134,8 @@ static void boot_device(void)
     D.cfg.serial = "0123456789ABCDEF";
     D.cfg.bcd_device = 0x0100;
     D.cfg.enable_upload = 1;
+    D.cfg.buffers = dfu_buffers;
+    D.cfg.buffer_count = 2;
     D.cfg.slot0 = &D.slot0;
     D.cfg.slot1 = &D.slot1;
     D.cfg.slot1_offset = dl_off;
@@ -224,6 +228,9 @@ int main(int argc, char **argv)
             close(D.conn);
             D.conn = -1;
         }
+        /* the application's main loop: the class's flash work */
+        while (dfu_task(&D.dfu))
+            ;
         if (exit_after && uartlink_dev_stats(&D.link)->frames >= exit_after) {
             fprintf(stderr, "uartlink_dfu_device: vanishing after %lu frames\n", exit_after);
             _exit(3);

@@ -41,6 +41,7 @@ static struct uartlink_dec hdec;
 static uint8_t hbuf[70000];
 static int tx_budget; /* bytes the UART takes now; < 0: any */
 static unsigned replies;
+static uint8_t dfu_buffers[2 * 256];
 
 static uint32_t uptime(void *ctx)
 {
@@ -93,6 +94,9 @@ static void setup_device(void)
     }
     cfg = defaults;
     cfg.enable_upload = 1;
+    cfg.transfer_size = 256;
+    cfg.buffers = dfu_buffers;
+    cfg.buffer_count = 2;
     cfg.slot0 = &slot0;
     cfg.slot1 = &slot1;
     cfg.slot1_offset = 0x1000;
@@ -175,6 +179,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tx_budget = -1;
         uartlink_dev_tx(&link_);
         tx_budget = -1;
+        uartlink_dev_tx(&link_);
+        dfu_task(&dfu); /* the main loop: one step of flash work */
         uartlink_dev_tx(&link_);
         /* a resend can be answered again from memory, so replies can exceed
          * distinct requests, but never the request frames that arrived plus
