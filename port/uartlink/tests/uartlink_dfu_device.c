@@ -29,6 +29,7 @@
 #include "boot/boot_trailer.h"
 #include "common/errors.h"
 #include "dfu/dfu.h"
+#include "port/posix/irq_context.h"
 #include "port/posix/sim_flash.h"
 #include "port/uartlink/uartlink_dev.h"
 #include "usb/usbd.h"
@@ -223,7 +224,10 @@ int main(int argc, char **argv)
         if (uartlink_dev_tx(&D.link) > 0)
             p.events |= POLLOUT;
         poll(&p, 1, 100);
+        /* the UART interrupt: USB events, where no flash work may happen */
+        irq_context_enter("uartlink");
         r = uartlink_dev_poll(&D.link);
+        irq_context_exit();
         if (r < 0) {
             close(D.conn);
             D.conn = -1;

@@ -20,6 +20,7 @@
 
 #include "common/errors.h"
 #include "dfu/dfu.h"
+#include "port/posix/irq_context.h"
 #include "port/posix/sim_flash.h"
 #include "port/uartlink/uartlink_dev.h"
 #include "tests/fuzz/support/fuzz_support.h"
@@ -118,7 +119,9 @@ static void feed(const uint8_t *bytes, size_t n)
     while (n > 0) {
         uint16_t k = (uint16_t)(n > 4096 ? 4096 : n);
 
+        irq_context_enter("uartlink rx"); /* USB events: no flash work here */
         uartlink_dev_rx(&link_, bytes, k);
+        irq_context_exit();
         bytes += k;
         n -= k;
     }
