@@ -159,31 +159,31 @@ static uint32_t oldest_left(const struct dfu *d)
     return d->prog_left;
 }
 
+/* A writer for a new download. It erases slot1 from its first sector on,
+ * not from the download offset: after a swap the sectors before the offset
+ * still hold an old image header, which MCUboot takes for a misplaced
+ * upload ("Secondary header magic detected in first sector"). */
+static int start_writer(const struct dfu_config *cfg, struct stream_writer *sw)
+{
+    int rc = stream_writer_init(sw, cfg->slot1, 0, 0, cfg->slot1_offset, cfg->slot1_limit);
+
+    return rc != DFB_OK ? rc : stream_writer_erase_from(sw, 0);
+}
+
 /* Modelled time (ms, rounded up, at least 1) for the task to program
  * `len` more bytes, with the erases they need. It reads the task's writer
  * without a lock (an estimate taken while the task moves on is off by at
  * most one step); for a download the task has not started yet it models a
- * fresh writer, plus the erase of the sectors before the download offset,
- * which may still be needed (see clear_head). */
+ * fresh writer. */
 static uint32_t busy_ms(const struct dfu *d, uint32_t len)
 {
-    const struct flash_area *fa = d->cfg->slot1;
     const struct stream_writer *sw = &d->sw;
     struct stream_writer fresh;
-    uint32_t us = 0, ms;
+    uint32_t ms;
 
-    if (d->task_epoch != d->epoch &&
-        stream_writer_init(&fresh, fa, 0, 0, d->cfg->slot1_offset, d->cfg->slot1_limit) == DFB_OK)
+    if (d->task_epoch != d->epoch && start_writer(d->cfg, &fresh) == DFB_OK)
         sw = &fresh;
-    if (d->task_epoch != d->epoch || !d->head_done) {
-        struct flash_sector s;
-
-        for (uint32_t i = 0; flash_area_sector_get(fa, i, &s) == DFB_OK && s.off + s.size <= d->cfg->slot1_offset; i++)
-            us += flash_timing_erase_us(fa->dev->geo->timing, s.size);
-    }
-    if (sw->fa != 0)
-        us += stream_writer_estimate_us(sw, len);
-    ms = (us + 999) / 1000;
+    ms = sw->fa != 0 ? (stream_writer_estimate_us(sw, len) + 999) / 1000 : 0;
     return ms != 0 ? ms : 1;
 }
 
@@ -201,7 +201,8 @@ static void end_download(struct dfu *d)
     d->epoch++;
     d->seq = 0;
     d->queued = 0;
-    d->last_short = 0;
+    d->expected = 0;
+    d->last_block = 0;
 }
 
 static int get_status(struct dfu *d, struct usbd_ctrl *c)
@@ -220,7 +221,7 @@ static int get_status(struct dfu *d, struct usbd_ctrl *c)
             set_state(d, DFU_ERROR, d->reject);
         } else if (task_status(d) != DFU_OK) {
             set_state(d, DFU_ERROR, task_status(d));
-        } else if (d->last_short && bytes_pending(d) != 0) {
+        } else if (d->last_block && bytes_pending(d) != 0) {
             /* the last block: report it programmed only when it is, so
              * the manifestation that follows is quick */
             d->state = DFU_DNBUSY;
@@ -319,11 +320,13 @@ static int dfu_data_out(void *ctx, struct usbd_ctrl *c)
     d->state = DFU_DNLOAD_SYNC;
     if (d->reject != DFU_OK)
         return 0; /* the buffer stays free */
+    if (d->cfg->download_size != 0 && d->expected == 0)
+        d->expected = d->cfg->download_size(d->cfg->ctx, d->queued, c->data, c->setup.wLength);
     d->buf_len[b] = c->setup.wLength;
     d->buf_seq[b] = d->seq++;
     d->buf_epoch[b] = d->epoch;
     d->queued += c->setup.wLength;
-    d->last_short = c->setup.wLength < d->cfg->transfer_size;
+    d->last_block = c->setup.wLength < d->cfg->transfer_size || (d->expected != 0 && d->queued >= d->expected);
     d->buf_owner[b] = DFU_BUF_TASK; /* hand-over: last */
     return 0;
 }
@@ -351,30 +354,6 @@ static int next_block(struct dfu *d, uint16_t epoch)
             found = i;
     }
     return found;
-}
-
-/* Before the first block lands, the whole sectors of slot1 before the
- * download offset are erased too: after a swap they still hold an old
- * image header, which MCUboot takes for a misplaced upload ("Secondary
- * header magic detected in first sector"). A sector the offset falls
- * inside is the stream's own first sector. One sector per step. Returns 1
- * if it did an operation, 0 when done, negative on error. */
-static int clear_head(struct dfu *d)
-{
-    const struct flash_area *fa = d->cfg->slot1;
-    struct flash_sector s;
-    int rc;
-
-    while (flash_area_sector_get(fa, d->cleared_sectors, &s) == DFB_OK &&
-           s.off + s.size <= d->cfg->slot1_offset) {
-        d->cleared_sectors++;
-        if (flash_area_is_erased(fa, s.off, s.size))
-            continue;
-        rc = flash_area_erase(fa, s.off, s.size);
-        return rc == DFB_OK ? 1 : rc;
-    }
-    d->head_done = 1;
-    return 0;
 }
 
 /* One step of programming block `b`; pads a short last block in place. */
@@ -416,20 +395,15 @@ int dfu_task(struct dfu *d)
         /* a new download (or the end of one): start over */
         d->task_epoch = epoch;
         d->next_seq = 0;
-        d->cleared_sectors = 0;
-        d->head_done = 0;
         d->prog_left = 0;
-        if (stream_writer_init(&d->sw, cfg->slot1, 0, 0, cfg->slot1_offset, cfg->slot1_limit) != DFB_OK)
+        if (start_writer(cfg, &d->sw) != DFB_OK)
             task_fail(d, epoch, DFU_ERR_ADDRESS);
     }
     b = next_block(d, epoch);
     if (b >= 0 && task_status(d) == DFU_OK) {
-        rc = clear_head(d);
-        if (rc == 0) {
-            if (d->prog_left == 0)
-                d->prog_left = d->buf_len[b];
-            rc = program_step(d, (uint8_t)b);
-        }
+        if (d->prog_left == 0)
+            d->prog_left = d->buf_len[b];
+        rc = program_step(d, (uint8_t)b);
         if (rc < 0) {
             task_fail(d, epoch, status_of(rc));
             d->prog_left = 0;
@@ -612,8 +586,7 @@ int dfu_init(struct dfu *d, const struct dfu_config *cfg, struct usb_device *usb
     d->usb = usb;
     /* a writer from the start, for GETSTATUS estimates (a bad range is
      * reported when a download starts) */
-    if (cfg->slot1 != 0 &&
-        stream_writer_init(&d->sw, cfg->slot1, 0, 0, cfg->slot1_offset, cfg->slot1_limit) != DFB_OK)
+    if (cfg->slot1 != 0 && start_writer(cfg, &d->sw) != DFB_OK)
         memset(&d->sw, 0, sizeof(d->sw));
     f = d->func_desc;
     f[0] = DFU_FUNC_DESC_LEN;

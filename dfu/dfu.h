@@ -8,8 +8,8 @@
  * "image_1" (slot1), the functional descriptor after the last alt, and a
  * separate product ID.
  *
- * Download goes to slot1 only, from slot1_offset on (the sectors before it
- * are erased first). Controller events only queue each block in a
+ * Download goes to slot1 only, from slot1_offset on (slot1's sectors before
+ * it are erased too). Controller events only queue each block in a
  * caller-provided buffer; dfu_task(), called from the application's main
  * loop, programs it (progressive erase, straight from the buffer) and
  * manifests. GETSTATUS answers dfuDNBUSY with an honest bwPollTimeout
@@ -121,6 +121,15 @@ struct dfu_config {
                                        (0: end of slot1); keeps a download
                                        out of the bootloader's trailer */
 
+    /* Optional: the download's total size, learnt from its first blocks
+     * (for an MCUboot image: image_size_probe_feed()). Called from the
+     * controller event for each block, in order (offset 0 starts a new
+     * download); returns the size once known, else 0. Knowing the last
+     * block lets the class report it only once it is programmed, so
+     * manifestation is done by the first GETSTATUS after the zero-length
+     * DNLOAD (dfu-util waits 1 s more otherwise). Without it the last
+     * block is recognised only when it is short. */
+    uint32_t (*download_size)(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len);
     /* Manifestation: after the last block is flushed. The application
      * marks slot1 for the bootloader (test, or permanent as asked); 0 or
      * a negative dfb_err. May be NULL. */
@@ -155,13 +164,15 @@ struct dfu {
     uint8_t dfu_mode;   /* DFU-mode descriptors are active */
     uint8_t leave;      /* leave DFU mode (reboot) at the next reset */
     uint8_t after;      /* action after the status stage */
-    uint8_t last_short; /* the last block queued was shorter than wTransferSize */
+    uint8_t last_block; /* the last block queued ends the download (it was
+                           short, or download_size says so) */
     uint8_t filling;    /* buffer receiving the current DNLOAD data stage */
     uint8_t reject;     /* enum dfu_status for the block being received:
                            told by the next GETSTATUS, the block dropped */
     uint16_t block;     /* next expected block number */
     uint16_t seq;       /* blocks queued in this download */
     uint32_t queued;    /* bytes queued in this download */
+    uint32_t expected;  /* the download's size per download_size; 0: unknown */
     uint32_t offset;    /* upload: bytes sent so far */
     uint32_t detach_at; /* uptime at DETACH; detach_ms: timer length */
     uint16_t detach_ms;
@@ -175,8 +186,6 @@ struct dfu {
     /* task */
     uint16_t task_epoch;        /* download the task works on */
     uint16_t next_seq;          /* block the task programs next */
-    uint16_t cleared_sectors;   /* sectors before the download start checked/erased */
-    volatile uint8_t head_done; /* ... all of them */
     volatile uint32_t prog_left; /* bytes of the current block not yet programmed */
     volatile uint8_t task_status;    /* enum dfu_status of the task's download */
     volatile uint16_t task_status_epoch; /* ... valid for this download */

@@ -28,6 +28,14 @@ int stream_writer_init(struct stream_writer *sw, const struct flash_area *fa, ui
     return DFB_OK;
 }
 
+int stream_writer_erase_from(struct stream_writer *sw, uint32_t off)
+{
+    if (sw == 0 || sw->fa == 0 || off > sw->start || sw->flushed != 0 || sw->buf_fill != 0)
+        return DFB_EINVAL;
+    sw->erased_end = off;
+    return DFB_OK;
+}
+
 /* Erases the sectors that [start, end) needs and that are not erased yet.
  * A stream starting inside a sector erases that whole sector. */
 static int erase_until(struct stream_writer *sw, uint32_t end)

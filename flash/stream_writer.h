@@ -32,6 +32,12 @@ struct stream_writer {
 int stream_writer_init(struct stream_writer *sw, const struct flash_area *fa, uint8_t *buf, uint32_t buf_size,
                        uint32_t start, uint32_t limit);
 
+/* Makes the stream also erase the sectors from area offset `off` (at most
+ * the start) before its first write, as part of its progressive erase:
+ * for a caller that wants what lies before the stream's start cleared (the
+ * DFU class clears slot1's first sector). Call before any write. */
+int stream_writer_erase_from(struct stream_writer *sw, uint32_t off);
+
 /* Appends data. DFB_ENOSPC if it would pass the limit (nothing taken). */
 int stream_writer_write(struct stream_writer *sw, const void *data, uint32_t len);
 

@@ -10,6 +10,7 @@
 #include "boot/boot_trailer.h"
 #include "common/errors.h"
 #include "dfu/dfu.h"
+#include "image/image.h"
 #include "port/board.h"
 #include "usb/usbd.h"
 
@@ -38,6 +39,7 @@ struct app {
     struct usb_device usb;
     struct dfu dfu;
     struct dfu_config cfg;
+    struct image_size_probe probe;
     uint8_t buffers[BLOCK_BUFFERS * TRANSFER_SIZE];
 };
 
@@ -50,6 +52,17 @@ static int manifest(void *ctx, int permanent)
     struct app *a = ctx;
 
     return boot_request_upgrade(&a->slots, permanent);
+}
+
+/* From a controller event, per block: the image's size, from its header
+ * and TLV info as they go by (RAM work only). */
+static uint32_t download_size(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    struct app *a = ctx;
+
+    if (offset == 0)
+        image_size_probe_init(&a->probe);
+    return image_size_probe_feed(&a->probe, data, len);
 }
 
 /* From a controller event: only schedule the reboot. */
@@ -110,6 +123,7 @@ int main(void)
     cfg->slot1 = &a->slot1;
     cfg->slot1_offset = download_off;
     cfg->slot1_limit = download_off + max_image;
+    cfg->download_size = download_size;
     cfg->manifest = manifest;
     cfg->restart = restart;
     cfg->ctx = a;

@@ -30,7 +30,9 @@
  * check that the model reproduces the anchors' published ranges.
  *
  *   bench_dfu_model [KIB [XFER [BUFFERS [EXTRA]]]]
- * KIB (default 400) KiB of data plus EXTRA bytes (default 0); all transfer
+ * KIB (default 400) KiB of data plus EXTRA bytes (default 0), shaped as a
+ * signed image (a header and a TLV area the class's download_size hook
+ * reads, as in the DFU sample); all transfer
  * sizes with 1 and 2 block buffers unless XFER/BUFFERS are given. Prints
  * one line per scenario (key=value pairs), then `result:` lines for the DFU
  * sample's configuration. With XFER only that transfer size runs, at 1 ms
@@ -42,6 +44,7 @@
 
 #include "common/errors.h"
 #include "dfu/dfu.h"
+#include "image/image.h"
 #include "flash/flash_map.h"
 #include "port/posix/sim_flash.h"
 #include "usb/tests/fake_dc.h"
@@ -94,8 +97,19 @@ struct dev {
     struct usb_dc_ops ops;
     struct sys_ops sys;
     uint32_t now_ms;
+    struct image_size_probe probe;
     uint8_t buffers[DFU_BUFFERS_MAX * DFU_TRANSFER_SIZE_MAX];
 };
+
+/* As the DFU sample: the image's size from its header and TLV info. */
+static uint32_t dev_download_size(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    struct dev *d = ctx;
+
+    if (offset == 0)
+        image_size_probe_init(&d->probe);
+    return image_size_probe_feed(&d->probe, data, len);
+}
 
 static uint32_t dev_uptime(void *ctx)
 {
@@ -208,6 +222,8 @@ static int run_device(uint16_t xfer, uint8_t buffers, uint32_t total, double lat
     d.cfg.slot0 = &d.slot0;
     d.cfg.slot1 = &d.slot1;
     d.cfg.start_in_dfu_mode = 1;
+    d.cfg.download_size = dev_download_size;
+    d.cfg.ctx = &d;
     d.sys.uptime_ms = dev_uptime;
     d.sys.ctx = &d;
     d.cfg.sys = &d.sys;
@@ -218,6 +234,16 @@ static int run_device(uint16_t xfer, uint8_t buffers, uint32_t total, double lat
     img = malloc(total);
     for (uint32_t i = 0; i < total; i++)
         img[i] = (uint8_t)(i * 2654435761u >> 24);
+    if (total >= 0x400) {
+        /* shaped as a signed image: header, body, a 0x150-byte TLV area */
+        struct image_header h = { .magic = IMAGE_MAGIC, .hdr_size = 0x200, .img_size = total - 0x200 - 0x150 };
+
+        image_header_encode(&h, img);
+        img[total - 0x150] = (uint8_t)IMAGE_TLV_INFO_MAGIC;
+        img[total - 0x150 + 1] = (uint8_t)(IMAGE_TLV_INFO_MAGIC >> 8);
+        img[total - 0x150 + 2] = 0x50;
+        img[total - 0x150 + 3] = 0x01;
+    }
     sim_flash_reset_stats(&d.sf);
 
     /* dfu-util: select alt 1 (image_1 = slot1), check the state. */

@@ -254,6 +254,122 @@ static void test_pipeline_nrf(void)
     check_slot1(0, image, len, 0x00);
 }
 
+static uint32_t size_hint_calls;
+
+/* The application's download_size hook, for an image of the test's size. */
+static uint32_t known_size(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    size_hint_calls++;
+    return offset == 0 ? 4 * 4096 : 0;
+}
+
+/* An image that ends with a full block: with download_size the class knows
+ * it is the last, reports it only once programmed, and manifestation is
+ * done by the first GETSTATUS after the zero-length DNLOAD (no dfuMANIFEST,
+ * which costs a second with dfu-util). Without it, dfuMANIFEST. */
+static void test_last_full_block(void)
+{
+    uint32_t len = 4 * 4096;
+
+    for (int hint = 0; hint < 2; hint++) {
+        h_config();
+        H.cfg.start_in_dfu_mode = 1;
+        H.cfg.buffer_count = 2;
+        if (hint)
+            H.cfg.download_size = known_size;
+        h_start();
+        pattern(image, len, 8);
+        MUST(h_set_alt(1) == 0);
+        H.auto_task = 0;
+        size_hint_calls = 0;
+        for (uint16_t b = 0; b < 4; b++) {
+            MUST(h_dnload(b, image + b * 4096, 4096) == 0);
+            for (;;) {
+                MUST(h_getstatus() == 0);
+                if (H.st[4] != DFU_DNBUSY)
+                    break;
+                h_main_loop(h_poll());
+            }
+            CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
+        }
+        CHECK_EQ(size_hint_calls, hint ? 1 : 0); /* asked until it answers */
+        MUST(h_dnload(4, 0, 0) == 0);
+        dfu_task(&H.dfu); /* the main loop runs once after the request */
+        MUST(h_getstatus() == 0);
+        CHECK_EQ(H.st[4], hint ? DFU_IDLE : DFU_MANIFEST);
+        h_task_drain();
+        MUST(h_getstatus() == 0);
+        CHECK_EQ(H.st[4], DFU_IDLE);
+        CHECK_EQ(H.manifests, 1);
+        CHECK(memcmp(H.sf.mem + H.slot1.off, image, len) == 0);
+        H.auto_task = 1;
+    }
+}
+
+/* With a download offset, the sectors of slot1 before it are erased before
+ * the first block lands (MCUboot refuses an update whose secondary slot
+ * starts with an old header), once per download. */
+static void test_clear_head(void)
+{
+    struct dl_stats st;
+    uint32_t s0 = sector_index(H.slot1.off);
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    H.cfg.slot1_offset = 0x1000;
+    h_start();
+    memset(H.sf.mem + H.slot1.off, 0x3D, 0x1000); /* an old header's sector */
+    pattern(image, 9000, 4);
+    MUST(h_set_alt(1) == 0);
+    CHECK_EQ(dfu_util_download(image, 9000, 4096, &st, 1), DFU_IDLE);
+    CHECK_EQ(H.sf.sector_erases[s0], 1);
+    CHECK(memcmp(H.sf.mem + H.slot1.off + 0x1000, image, 9000) == 0);
+    for (uint32_t i = 0; i < 0x1000; i++)
+        if (H.sf.mem[H.slot1.off + i] != 0xFF) {
+            CHECK_EQ(H.sf.mem[H.slot1.off + i], 0xFF);
+            break;
+        }
+    /* every download clears it, as part of its progressive erase */
+    memset(H.sf.mem + H.slot1.off + 16, 0x00, 16);
+    CHECK_EQ(dfu_util_download(image, 9000, 4096, &st, 0), DFU_IDLE);
+    CHECK_EQ(H.sf.sector_erases[s0], 2);
+    CHECK_EQ(H.sf.mem[H.slot1.off + 16], 0xFF);
+}
+
+/* A second GET_DESCRIPTOR(device) in the middle of a download changes
+ * nothing: only the controller reports bus resets. */
+static void test_descriptor_mid_download(void)
+{
+    struct dl_stats st;
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    h_start();
+    MUST(fake_out(&H.dev, &H.fk, 0x00, USB_REQ_SET_ADDRESS, 5, 0, 0, 0) == 0);
+    pattern(image, 3 * 4096, 7);
+    MUST(h_set_alt(1) == 0);
+    MUST(h_dnload(0, image, 4096) == 0);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
+    CHECK_EQ(fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 64), 18);
+    CHECK_EQ(fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 18), 18);
+    CHECK_EQ(dfu_state(&H.dfu), DFU_DNLOAD_IDLE);
+    CHECK_EQ(usbd_address(&H.dev), 5);
+    MUST(h_dnload(1, image + 4096, 4096) == 0);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
+    MUST(h_dnload(2, image + 8192, 4096) == 0);
+    MUST(h_getstatus() == 0);
+    MUST(h_dnload(3, 0, 0) == 0);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_IDLE);
+    CHECK(memcmp(H.sf.mem + H.slot1.off, image, 3 * 4096) == 0);
+    (void)st;
+}
+
 /* STM32F4: a 128 KiB sector erase (about 2.5 s) is announced and fits the
  * 5 s request timeout. */
 static void test_stm32f4(void)
@@ -466,6 +582,9 @@ int main(void)
     test_download(9999, 64, 0x1004, 1);
     test_deferred_nrf();
     test_pipeline_nrf();
+    test_last_full_block();
+    test_clear_head();
+    test_descriptor_mid_download();
     test_stm32f4();
     test_block_wrap();
     test_errors();
