@@ -20,6 +20,13 @@ static int reply(struct uartlink_dev *l, uint8_t type, const void *data, uint16_
     return 0;
 }
 
+/* The reply to the current request is being sent right now (a resend that
+ * crossed it needs no second copy). */
+static int reply_on_its_way(const struct uartlink_dev *l)
+{
+    return uartlink_enc_busy(&l->enc) && l->enc.hdr[0] == l->reply_type && l->enc.hdr[1] == l->req_seq;
+}
+
 /* ---- controller ops (called by the core inside events) ------------------ */
 
 static int dc_ep0_send(void *ctx, const void *data, uint16_t len)
@@ -116,7 +123,7 @@ static void handle_frame(struct uartlink_dev *l)
     if (l->have_req && type == l->req_type && seq == l->req_seq) {
         /* The bridge resends: answer again from memory, or not at all
          * while the core has not answered yet. */
-        if (l->have_reply) {
+        if (l->have_reply && !reply_on_its_way(l)) {
             l->stats.replays++;
             l->reply_queued = 1;
         }

@@ -223,7 +223,7 @@ static int transact(struct usbip_uart_bridge *b, uint8_t type, const void *paylo
     size_t cap = 2u * (len + UARTLINK_OVERHEAD) + 2u, wire_len, off = 0;
     uint8_t *wire;
     struct wait w = { 0 };
-    uint64_t last_tx;
+    uint64_t last_tx, quiet_since;
     unsigned retry = b->cfg.retry_ms ? b->cfg.retry_ms : DEFAULT_RETRY_MS;
 
     if (b->fd < 0 || !b->known)
@@ -252,7 +252,8 @@ static int transact(struct usbip_uart_bridge *b, uint8_t type, const void *paylo
         }
         if (off < wire_len)
             p.events |= POLLOUT;
-        timeout = off < wire_len ? -1 : (int)(last_tx + retry > t ? last_tx + retry - t : 0);
+        quiet_since = last_tx > b->last_rx_ms ? last_tx : b->last_rx_ms;
+        timeout = off < wire_len ? -1 : (int)(quiet_since + retry > t ? quiet_since + retry - t : 0);
         if (b->cfg.give_up_ms) {
             uint64_t end = b->last_rx_ms + b->cfg.give_up_ms;
             int left = end > t ? (int)(end - t) : 0;
@@ -283,8 +284,11 @@ static int transact(struct usbip_uart_bridge *b, uint8_t type, const void *paylo
             break;
         }
         t = now_ms();
-        if (off == wire_len && t - last_tx >= retry)
-            w.resend = 1; /* liveness only: a resend is always safe */
+        /* Liveness only (a resend is always safe): the line has been quiet
+         * since the request went out. Bytes arriving, e.g. a long reply
+         * on a slow UART, are progress and hold the resend back. */
+        if (off == wire_len && t - last_tx >= retry && t - b->last_rx_ms >= retry)
+            w.resend = 1;
         if (b->cfg.give_up_ms && t - b->last_rx_ms >= b->cfg.give_up_ms) {
             logf_(b, "the device has been silent for %u ms: taken as gone", b->cfg.give_up_ms);
             w.failed = -ETIMEDOUT;

@@ -14,7 +14,7 @@
  * console text arriving from the device is passed on.
  *
  * Timing: correctness depends on no clock. A request still unanswered
- * after retry_ms is sent again (the device recognises a resend by its
+ * when the device has sent nothing for retry_ms is sent again (the device recognises a resend by its
  * sequence number and answers again without executing it twice), which
  * only restores progress after frames were lost. A device that stays
  * silent for give_up_ms (0: never) with a request outstanding is taken as
