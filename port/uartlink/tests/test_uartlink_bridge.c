@@ -9,8 +9,9 @@
  *     an upload of slot0 byte-checked, console text passed on; leaving DFU
  *     mode reboots the device: the import is dropped, the device comes back
  *     in run-time mode;
- *  2. garbage injected between chunks and bytes flipped inside frames, both
- *     ways: the same download and upload still byte-exact (resends, NAKs);
+ *  2. garbage injected between chunks, bytes flipped inside frames and
+ *     chunks lost, both ways: the same download and upload still
+ *     byte-exact (resends on NAK, on damaged replies, after silence);
  *  3. a USB/IP host that disconnects mid-transfer: the next host works;
  *  4. the bridge disappears mid-OUT-stage (the stream is cut): the
  *     transfer fails at once, a new stream + bridge greeting brings the
@@ -122,11 +123,13 @@ static int forward(struct proxy *p, int from, int to, int to_device)
     if (n <= 0)
         return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
     if (p->damage) {
-        unsigned r = rnd(p) % 64; /* one chunk of 32 damaged */
+        unsigned r = rnd(p) % 256; /* about one chunk of 40 damaged */
 
-        if (r == 0) {
+        if (r == 2) {
+            return 0; /* lost on the line: only a resend after silence helps */
+        } else if (r < 4) {
             buf[rnd(p) % (unsigned)n] ^= (uint8_t)(1u << (rnd(p) % 8)); /* a flipped bit */
-        } else if (r == 1) {
+        } else if (r < 6) {
             /* garbage (markers included) before the chunk */
             uint8_t g[12];
             size_t gl = 1 + rnd(p) % sizeof(g);
@@ -510,7 +513,7 @@ int main(void)
     proxy_stop(&px);
 
     /* 2. damage both ways */
-    printf("2. garbage and flipped bits both ways\n");
+    printf("2. garbage, flipped bits and lost bytes both ways\n");
     for (size_t i = 0; i < sizeof(img); i++)
         img[i] = (uint8_t)(i * 5 + 0xC0 + (i >> 7)); /* new content, many markers */
     fd = proxy_start(&px, 1, 0);

@@ -4,7 +4,8 @@
 # class running in the firmware stand-in (uartlink_dfu_device): list, a
 # download to alt 1 byte-checked in the flash file, an upload of slot0
 # through alt 0 byte-checked; then the device vanishes and dfu-util fails
-# cleanly instead of hanging. Exit 77 = skipped (no dfu-util).
+# cleanly instead of hanging; then it comes back and the bridge, started
+# with --reconnect, serves it again. Exit 77 = skipped (no dfu-util).
 set -u
 build=${DFUBOOT_BUILD_DIR:?DFUBOOT_BUILD_DIR must point at the build directory}
 dfu_util=$build/bin/vboard-dfu-util
@@ -74,6 +75,16 @@ fi
 check "... quickly" test $(( $(date +%s) - start )) -lt 30
 check "the bridge reported the closed stream" grep -q "stream closed" "$work/bridge.log"
 kill -0 "$bridge_pid" 2>/dev/null && ok "the bridge keeps serving" || bad "the bridge keeps serving"
+
+# the device comes back on the same socket (QEMU started again): the bridge
+# reconnects and dfu-util finds it
+"$build/tests/uartlink_dfu_device" --listen "$work/uart.sock" --flash "$work/flash.bin" 2>>"$work/device.log" &
+dev_pid=$!
+for _ in $(seq 100); do list_ok && break; sleep 0.1; done
+check "the device is back after a reconnect" grep -q '1209:0001' "$work/list.txt"
+rm -f "$work/up2.bin"
+check "upload after the reconnect" timeout 120 "$dfu_util" -a 0 -U "$work/up2.bin"
+check "... byte-exact" cmp "$work/up2.bin" "$work/flash.bin.slot0"
 
 echo "$passes passed, $fails failed"
 if [ "$fails" -ne 0 ]; then
