@@ -19,13 +19,10 @@
  * Exit status: 0 (stream closed, or SIGINT/SIGTERM), 1 error, 2 usage. */
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,78 +42,13 @@ static void usage(FILE *f)
                "                       [--reconnect] [--port-file FILE] [--give-up-ms N] [--verbose]\n");
 }
 
-/* Connects to the stream `spec`. Returns the descriptor or -1 (errno set;
- * EINVAL for a malformed spec). */
-static int open_uart(const char *spec)
-{
-    if (strncmp(spec, "fd:", 3) == 0) {
-        char *end;
-        long fd = strtol(spec + 3, &end, 10);
-
-        if (*end || fd < 0 || fd > 65535) {
-            errno = EINVAL;
-            return -1;
-        }
-        return (int)fd;
-    }
-    if (strncmp(spec, "unix:", 5) == 0) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (strlen(spec + 5) == 0 || strlen(spec + 5) >= sizeof(sa.sun_path)) {
-            errno = EINVAL;
-            return -1;
-        }
-        strcpy(sa.sun_path, spec + 5);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-            int e = errno;
-
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        return fd;
-    }
-    if (strncmp(spec, "tcp:", 4) == 0) {
-        char host[256];
-        const char *colon = strrchr(spec + 4, ':');
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
-        int fd = -1, r;
-
-        if (!colon || colon == spec + 4 || (size_t)(colon - (spec + 4)) >= sizeof(host)) {
-            errno = EINVAL;
-            return -1;
-        }
-        memcpy(host, spec + 4, (size_t)(colon - (spec + 4)));
-        host[colon - (spec + 4)] = 0;
-        r = getaddrinfo(host, colon + 1, &hints, &ai);
-        if (r != 0) {
-            errno = EINVAL;
-            return -1;
-        }
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            int e = errno;
-
-            close(fd);
-            fd = -1;
-            errno = e;
-        }
-        freeaddrinfo(ai);
-        return fd;
-    }
-    errno = EINVAL;
-    return -1;
-}
-
 /* Connects, retrying while the other end is not there yet (with --reconnect). */
 static int connect_uart(const char *spec, int wait)
 {
     for (;;) {
-        int fd = open_uart(spec);
+        int fd = usbip_uart_bridge_connect(spec);
 
-        if (fd >= 0 || errno == EINVAL || !wait || stop)
+        if (fd >= 0 || fd == -EINVAL || !wait || stop)
             return fd;
         nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
     }
@@ -187,8 +119,8 @@ int main(int argc, char **argv)
     fd = connect_uart(uart, reconnect);
     if (fd < 0) {
         fprintf(stderr, "uart-usb-bridge: %s: %s\n", uart,
-                errno == EINVAL ? "not unix:PATH, tcp:HOST:PORT or fd:N" : strerror(errno));
-        return errno == EINVAL ? 2 : 1;
+                fd == -EINVAL ? "not unix:PATH, tcp:HOST:PORT or fd:N" : strerror(-fd));
+        return fd == -EINVAL ? 2 : 1;
     }
     cfg.uart_fd = fd;
     r = usbip_uart_bridge_open(&b, &cfg);

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -489,6 +491,58 @@ int usbip_uart_bridge_poll(struct usbip_uart_bridge *b, int timeout_ms)
         return -EPIPE;
     }
     return 0;
+}
+
+int usbip_uart_bridge_connect(const char *spec)
+{
+    if (strncmp(spec, "fd:", 3) == 0) {
+        char *end;
+        long fd = strtol(spec + 3, &end, 10);
+
+        return (*end || end == spec + 3 || fd < 0 || fd > 65535) ? -EINVAL : (int)fd;
+    }
+    if (strncmp(spec, "unix:", 5) == 0) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len = strlen(spec + 5);
+        int fd, e;
+
+        if (len == 0 || len >= sizeof(sa.sun_path))
+            return -EINVAL;
+        memcpy(sa.sun_path, spec + 5, len + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return -errno;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            e = errno;
+            close(fd);
+            return -e;
+        }
+        return fd;
+    }
+    if (strncmp(spec, "tcp:", 4) == 0) {
+        char host[256];
+        const char *h = spec + 4, *colon = strrchr(h, ':');
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        int fd, e = 0;
+
+        if (!colon || colon == h || colon[1] == 0 || (size_t)(colon - h) >= sizeof(host))
+            return -EINVAL;
+        memcpy(host, h, (size_t)(colon - h));
+        host[colon - h] = 0;
+        if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+            return -EINVAL;
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            e = errno;
+        } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            e = errno;
+            close(fd);
+            fd = -1;
+        }
+        freeaddrinfo(ai);
+        return fd >= 0 ? fd : -e;
+    }
+    return -EINVAL;
 }
 
 int usbip_uart_bridge_port(const struct usbip_uart_bridge *b)

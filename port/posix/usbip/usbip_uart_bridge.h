@@ -77,6 +77,13 @@ int usbip_uart_bridge_poll(struct usbip_uart_bridge *b, int timeout_ms);
 /* A new stream to the device (the old one, if any, is closed). */
 void usbip_uart_bridge_set_uart(struct usbip_uart_bridge *b, int fd);
 
+/* Opens a stream to the device: "unix:PATH" or "tcp:HOST:PORT" (connects;
+ * QEMU's `-chardev socket,server=on` listens there), or "fd:N" (an
+ * inherited connected descriptor, returned as is). Returns the descriptor,
+ * -EINVAL for a malformed spec, or the negative errno of the connect
+ * (-ENOENT / -ECONNREFUSED while QEMU is not listening yet: try again). */
+int usbip_uart_bridge_connect(const char *spec);
+
 int usbip_uart_bridge_port(const struct usbip_uart_bridge *b);
 /* Nonzero while the device says it is attached. */
 int usbip_uart_bridge_device_attached(const struct usbip_uart_bridge *b);
