@@ -4,6 +4,8 @@
  * bridge (in this process), with a proxy between them that can damage the
  * stream. The project's USB/IP client drives DFU as dfu-util would.
  *
+ * The device of 1-4 moves its bytes as an interrupt handler would, the one
+ * of 5 polls.
  *  1. clean: device list, import, DETACH + port reset into DFU mode, a
  *     20000-byte download byte-checked in the flash file, manifestation,
  *     an upload of slot0 byte-checked, console text passed on; leaving DFU
@@ -49,7 +51,9 @@ static uint32_t slot0_off, slot0_size, slot1_off, dl_off;
 
 /* ---- the device process ----------------------------------------------- */
 
-static pid_t start_device(unsigned long exit_after_frames)
+/* irq: the device moves bytes as an interrupt handler would (6-byte RX
+ * bursts into uartlink_dev_rx), otherwise with uartlink_dev_poll. */
+static pid_t start_device(unsigned long exit_after_frames, int irq)
 {
     const char *build = getenv("DFUBOOT_BUILD_DIR");
     char prog[512], xa[32];
@@ -60,10 +64,8 @@ static pid_t start_device(unsigned long exit_after_frames)
     unlink(sock_path);
     pid = fork();
     if (pid == 0) {
-        if (exit_after_frames)
-            execl(prog, prog, "--listen", sock_path, "--flash", flash_path, "--exit-after-frames", xa, (char *)NULL);
-        else
-            execl(prog, prog, "--listen", sock_path, "--flash", flash_path, (char *)NULL);
+        execl(prog, prog, "--listen", sock_path, "--flash", flash_path, "--exit-after-frames", xa,
+              irq ? "--irq" : (char *)NULL, (char *)NULL);
         perror(prog);
         _exit(127);
     }
@@ -471,7 +473,7 @@ int main(void)
     /* 1. clean */
     printf("1. clean download and upload\n");
     fresh_flash();
-    dev = start_device(0);
+    dev = start_device(0, 1);
     fd = proxy_start(&px, 0, 0);
     bridge_start(fd);
     REQUIRE(wait_devices(1));
@@ -587,7 +589,7 @@ int main(void)
     /* 5. the device disappears mid-transfer (after 40 frames: inside the
      * download) */
     printf("5. device gone mid-transfer\n");
-    dev = start_device(40);
+    dev = start_device(40, 0);
     fd = proxy_start(&px, 0, 0);
     bridge_start(fd);
     REQUIRE(wait_devices(1));

@@ -77,14 +77,23 @@ check "the bridge reported the closed stream" grep -q "stream closed" "$work/bri
 kill -0 "$bridge_pid" 2>/dev/null && ok "the bridge keeps serving" || bad "the bridge keeps serving"
 
 # the device comes back on the same socket (QEMU started again): the bridge
-# reconnects and dfu-util finds it
-"$build/tests/uartlink_dfu_device" --listen "$work/uart.sock" --flash "$work/flash.bin" 2>>"$work/device.log" &
+# reconnects and dfu-util finds it. This time the device moves its bytes as
+# an interrupt handler would (6-byte RX FIFO bursts).
+"$build/tests/uartlink_dfu_device" --listen "$work/uart.sock" --flash "$work/flash.bin" --irq 2>>"$work/device.log" &
 dev_pid=$!
 for _ in $(seq 100); do list_ok && break; sleep 0.1; done
 check "the device is back after a reconnect" grep -q '1209:0001' "$work/list.txt"
 rm -f "$work/up2.bin"
 check "upload after the reconnect" timeout 120 "$dfu_util" -a 0 -U "$work/up2.bin"
 check "... byte-exact" cmp "$work/up2.bin" "$work/flash.bin.slot0"
+head -c 30000 /dev/urandom > "$work/update2.bin"
+check "download in interrupt mode" timeout 120 "$dfu_util" -a 1 -D "$work/update2.bin"
+python3 - "$work/flash.bin" $((SLOT1_OFF + DL_OFF)) "$work/update2.bin" <<'PY' && ok "... byte-exact in slot1" || bad "... byte-exact in slot1"
+import sys
+f = open(sys.argv[1], "rb").read()
+off = int(sys.argv[2]); want = open(sys.argv[3], "rb").read()
+sys.exit(0 if f[off:off + len(want)] == want else 1)
+PY
 
 echo "$passes passed, $fails failed"
 if [ "$fails" -ne 0 ]; then

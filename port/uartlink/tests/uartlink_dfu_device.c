@@ -5,7 +5,7 @@
  * the UART link over a unix socket, polled like board_wait() would, and the
  * class's flash work (dfu_task) between polls like the application's loop.
  *
- *   uartlink_dfu_device --listen SOCKET --flash FILE [--exit-after-frames N]
+ *   uartlink_dfu_device --listen SOCKET --flash FILE [--exit-after-frames N] [--irq]
  *
  * It listens on SOCKET like QEMU's `-chardev socket,server=on` does, and
  * serves one bridge at a time: when the bridge goes away, it waits for the
@@ -13,7 +13,10 @@
  * Leaving DFU mode (restart) re-initialises core, class and link, as a
  * reboot would, without ending the process. --exit-after-frames makes the
  * device vanish (exit 3) once its link has received N frames: a device
- * that disappears mid-transfer. SIGTERM ends it (exit 0). */
+ * that disappears mid-transfer. --irq moves bytes the way an interrupt
+ * handler would (uartlink_dev_rx with at most 6 bytes at a time, the nRF51
+ * UART's RX FIFO, then uartlink_dev_tx) instead of uartlink_dev_poll.
+ * SIGTERM ends it (exit 0). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -168,10 +171,12 @@ int main(int argc, char **argv)
     static const struct option opts[] = { { "listen", required_argument, NULL, 'l' },
                                           { "flash", required_argument, NULL, 'f' },
                                           { "exit-after-frames", required_argument, NULL, 'x' },
+                                          { "irq", no_argument, NULL, 'i' },
                                           { NULL, 0, NULL, 0 } };
     const char *sock_path = NULL, *flash_path = NULL;
     const struct flash_layout *l = flash_layout_find("nrf52840dk");
     unsigned long exit_after = 0;
+    int irq_mode = 0;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     int c, lfd;
 
@@ -182,11 +187,13 @@ int main(int argc, char **argv)
             flash_path = optarg;
         else if (c == 'x')
             exit_after = strtoul(optarg, NULL, 0);
+        else if (c == 'i')
+            irq_mode = 1;
         else
             return 2;
     }
     if (!sock_path || !flash_path || !l || strlen(sock_path) >= sizeof(sa.sun_path)) {
-        fprintf(stderr, "usage: uartlink_dfu_device --listen SOCKET --flash FILE [--exit-after-frames N]\n");
+        fprintf(stderr, "usage: uartlink_dfu_device --listen SOCKET --flash FILE [--exit-after-frames N] [--irq]\n");
         return 2;
     }
     if (sim_flash_open_file(&D.sf, &l->geo, flash_path, access(flash_path, F_OK) != 0) != DFB_OK ||
@@ -226,7 +233,24 @@ int main(int argc, char **argv)
         poll(&p, 1, 100);
         /* the UART interrupt: USB events, where no flash work may happen */
         irq_context_enter("uartlink");
-        r = uartlink_dev_poll(&D.link);
+        if (irq_mode) {
+            uint8_t fifo[6];
+
+            r = 0;
+            for (int k = 0; k < 64 && r >= 0; k++) {
+                int n = uart_read(NULL, fifo, sizeof(fifo));
+
+                if (n <= 0) {
+                    r = n;
+                    break;
+                }
+                uartlink_dev_rx(&D.link, fifo, (uint16_t)n); /* RXDRDY */
+            }
+            if (r >= 0)
+                r = uartlink_dev_tx(&D.link); /* TXDRDY */
+        } else {
+            r = uartlink_dev_poll(&D.link);
+        }
         irq_context_exit();
         if (r < 0) {
             close(D.conn);
