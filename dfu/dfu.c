@@ -187,6 +187,12 @@ static uint32_t busy_ms(const struct dfu *d, uint32_t len)
     return ms != 0 ? ms : 1;
 }
 
+/* The download has passed the end of the image download_size announced. */
+static int past_image(const struct dfu *d)
+{
+    return d->expected != 0 && d->queued >= d->expected;
+}
+
 /* The task's verdict on this download, or DFU_OK. */
 static uint8_t task_status(const struct dfu *d)
 {
@@ -291,13 +297,18 @@ static int dnload(struct dfu *d, struct usbd_ctrl *c)
         d->block = s->wValue;
     } else if (s->wValue != d->block) {
         return refuse(d, DFU_ERR_STALLEDPKT);
-    } else if (d->queued % write_align(d) != 0) {
+    } else if (!past_image(d) && d->queued % write_align(d) != 0) {
         return refuse(d, DFU_ERR_WRITE); /* data after a short, padded block */
     }
     room = cfg->slot1_limit ? cfg->slot1_limit : cfg->slot1->size;
     if (room > cfg->slot1->size || cfg->slot1_offset > room)
         return refuse(d, DFU_ERR_ADDRESS);
     room -= cfg->slot1_offset;
+    /* An image that fits may be followed by the rest of a whole-slot
+     * backup (an alt 0 upload: padding and slot0's old trailer), up to a
+     * slot's size: taken and dropped, never programmed. */
+    if (d->expected != 0 && d->expected <= room)
+        room = cfg->slot0->size > cfg->slot1->size ? cfg->slot0->size : cfg->slot1->size;
     b = free_buffer(d);
     if (b < 0)
         return refuse(d, DFU_ERR_UNKNOWN); /* the host did not wait bwPollTimeout */
@@ -320,13 +331,21 @@ static int dfu_data_out(void *ctx, struct usbd_ctrl *c)
     d->state = DFU_DNLOAD_SYNC;
     if (d->reject != DFU_OK)
         return 0; /* the buffer stays free */
+    uint32_t keep = c->setup.wLength;
+
     if (d->cfg->download_size != 0 && d->expected == 0)
         d->expected = d->cfg->download_size(d->cfg->ctx, d->queued, c->data, c->setup.wLength);
-    d->buf_len[b] = c->setup.wLength;
+    if (past_image(d))
+        keep = 0;
+    else if (d->expected != 0 && d->expected - d->queued < keep)
+        keep = d->expected - d->queued; /* the image ends inside this block */
+    d->queued += c->setup.wLength;
+    d->last_block = c->setup.wLength < d->cfg->transfer_size || past_image(d);
+    if (keep == 0)
+        return 0; /* after the image: dropped, the buffer stays free */
+    d->buf_len[b] = (uint16_t)keep;
     d->buf_seq[b] = d->seq++;
     d->buf_epoch[b] = d->epoch;
-    d->queued += c->setup.wLength;
-    d->last_block = c->setup.wLength < d->cfg->transfer_size || (d->expected != 0 && d->queued >= d->expected);
     d->buf_owner[b] = DFU_BUF_TASK; /* hand-over: last */
     return 0;
 }

@@ -128,7 +128,9 @@ struct dfu_config {
      * block lets the class report it only once it is programmed, so
      * manifestation is done by the first GETSTATUS after the zero-length
      * DNLOAD (dfu-util waits 1 s more otherwise). Without it the last
-     * block is recognised only when it is short. */
+     * block is recognised only when it is short. With it, what follows
+     * the image is taken and dropped, up to a slot's size: the whole-slot
+     * file an alt 0 upload makes goes back through alt 1. */
     uint32_t (*download_size)(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len);
     /* Manifestation: after the last block is flushed. The application
      * marks slot1 for the bootloader (test, or permanent as asked); 0 or

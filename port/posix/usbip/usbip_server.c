@@ -65,6 +65,10 @@ struct usbip_server {
     struct conn *imp; /* the importing connection, if any */
     struct urb *queue, *queue_tail;
     unsigned queued;
+    /* A control transfer was completed in this poll: the next one waits for
+     * the next poll, so the firmware's main loop (its dfu_task()) runs
+     * between two transfers, as it would between two interrupts. */
+    int yielded;
     /* the control transfer the device is working on */
     struct urb *cur;
     enum answer ans;
@@ -568,6 +572,7 @@ static void finish_cur(struct usbip_server *srv)
     srv->cur = NULL;
     srv->ans = ANS_NONE;
     srv->want_out = 0;
+    srv->yielded = 1;
     if (a == ANS_STALL) {
         send_ret_submit(srv, u, USBIP_EPIPE, NULL, 0);
     } else {
@@ -678,7 +683,7 @@ static void pump(struct usbip_server *srv)
                 logf_(srv, "device detached");
             }
         }
-        if (srv->cur || !srv->queue || !srv->imp)
+        if (srv->cur || !srv->queue || !srv->imp || srv->yielded)
             return;
         struct urb *u = srv->queue;
         srv->queue = u->next;
@@ -1006,6 +1011,7 @@ int usbip_server_poll(struct usbip_server *srv, int timeout_ms)
     int n = 0, r;
     uint64_t t;
 
+    srv->yielded = 0;
     pump(srv);
     pfd[n].fd = srv->listen_fd;
     pfd[n].events = POLLIN;
@@ -1024,7 +1030,7 @@ int usbip_server_poll(struct usbip_server *srv, int timeout_ms)
         pfd[n].events = POLLIN;
         who[n++] = NULL;
     }
-    if (srv->cur && srv->ans != ANS_NONE)
+    if ((srv->cur && srv->ans != ANS_NONE) || (srv->queue && srv->imp))
         timeout_ms = 0;
     r = poll(pfd, (nfds_t)n, timeout_ms);
     if (r < 0)
