@@ -16,6 +16,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi dpkg-dev
   qemu-system-arm gdb-multiarch
   libmbedtls-dev libsodium-dev
+  binutils openssl python3-yaml python3-cryptography
   dfu-util usbutils libusb-1.0-0-dev
   valgrind
   qemu-system-x86 socat kmod cpio
