@@ -311,6 +311,52 @@ static int qmp_cmd(struct qemu *q, const char *json, char *reply, size_t reply_l
     }
 }
 
+/* Resets the chip and returns once the reset has happened. QMP answers
+ * system_reset when the reset is requested; the main loop does it later and
+ * then emits the RESET event. A 'c' to the gdbstub before that could start
+ * the core from the state of the previous reset (at start-up: from the
+ * empty flash). Events queued before (guest resets) are dropped first. */
+static int qmp_reset(struct qemu *q)
+{
+    char line[1024];
+    size_t len = 0;
+    int got_return = 0, got_reset = 0;
+
+    for (;;) {
+        char drain[512];
+
+        if (recv(q->qmp, drain, sizeof(drain), MSG_DONTWAIT) <= 0)
+            break;
+    }
+    static const char cmd[] = "{\"execute\":\"system_reset\"}\n";
+
+    if (write_all(q->qmp, cmd, sizeof(cmd) - 1) != 0)
+        return -1;
+    while (!got_return || !got_reset) {
+        char c;
+        ssize_t n = read(q->qmp, &c, 1);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        if (c != '\n') {
+            if (len + 1 < sizeof(line))
+                line[len++] = c;
+            continue;
+        }
+        line[len] = '\0';
+        len = 0;
+        if (strstr(line, "\"error\"") != NULL)
+            return -1;
+        if (strstr(line, "\"return\"") != NULL)
+            got_return = 1;
+        if (strstr(line, "\"RESET\"") != NULL && strstr(line, "host-qmp-system-reset") != NULL)
+            got_reset = 1;
+    }
+    return 0;
+}
+
 static uint64_t qmp_icount(struct qemu *q)
 {
     char reply[512];
@@ -448,7 +494,7 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
     {
         char reply[256];
 
-        if (qmp_cmd(q, "{\"execute\":\"system_reset\"}", reply, sizeof(reply)) != 0)
+        if (qmp_reset(q) != 0)
             return -1;
         if (run->cut_after != 0) {
             char cmd[64];
@@ -673,7 +719,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
             want_reset = 0;
             if (running) {
                 /* the reset button: a warm reset, RAM (the boot mode) kept */
-                if (qmp_cmd(&q, "{\"execute\":\"system_reset\"}", reply, sizeof(reply)) != 0 ||
+                if (qmp_reset(&q) != 0 ||
                     gdb_send(&q, "c") != 0) {
                     qemu_kill(&q);
                     goto out;
