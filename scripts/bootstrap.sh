@@ -9,7 +9,7 @@ packages=(
   clang llvm libclang-rt-14-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   libmbedtls-dev libsodium-dev
-  dfu-util usbutils libusb-1.0-0-dev
+  dfu-util usbutils libusb-1.0-0-dev python3-usb
   valgrind
   qemu-system-x86 socat kmod cpio
 )
