@@ -175,5 +175,27 @@ grep -q '"erases": 1, "bytes_programmed": 4, "writes": 1' "$work/cut.json" && ok
 rc=$?
 [ $rc -eq 3 ] && grep -q "probe: boot 1" "$work/cut2.log" && grep -q "operation 7" "$work/cut2.log" && ok || bad "cut in second boot"
 
+# the README tells a newcomer what these commands need and do
+src=${DFUBOOT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+readme=$src/README.md
+grep -q '`../shared/` is the test material' "$readme" && grep -q 'test_image_vectors' "$readme" && ok ||
+  bad "README: where ../shared comes from and which tests skip"
+grep -q 'slot1 plus one sector' "$readme" && ok || bad "README: slot1 + one sector, and why"
+for layout in $("$bin/vboard" --help | sed -n 's/^layouts: \(.*\) (default.*/\1/p' | tr -d ,); do
+  grep -q "\`$layout\`" "$readme" && ok || bad "README does not name layout $layout"
+done
+grep -q 'DFUBOOT_DEMO_PORT' "$readme" && ok || bad "README: DFUBOOT_DEMO_PORT"
+block=$(sed -n '/^## Using it by hand/,/^## /p' "$readme")
+grep -q 'B=\$D/build' <<<"$block" && ! grep -q '^B=build' <<<"$block" && ok || bad "README: the by-hand block is tied to the checkout"
+[ "$(grep -c 'kill -USR1' <<<"$block")" -ge 2 ] && grep -q 'revert' <<<"$block" && ok || bad "README: the revert reset"
+grep -q 'power off' <<<"$block" && ok || bad "README: how to stop the board"
+# what the by-hand commands create is ignored; no stray files at the root
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+  for f in flash.bin flash.bin.layout console.log slot0_backup.bin build/x; do
+    git -C "$src" check-ignore -q "$f" && ok || bad ".gitignore does not cover $f"
+  done
+  [ -z "$(git -C "$src" ls-files g.sh out.log)" ] && ok || bad "stray g.sh / out.log in the repository"
+fi
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
