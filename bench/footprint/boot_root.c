@@ -34,7 +34,7 @@ static int drv_erase(void *ctx, uint32_t off, uint32_t len)
     return (int)len;
 }
 
-static const struct flash_dev_ops drv = { drv_read, drv_write, drv_erase };
+static const struct flash_dev_ops drv = { drv_read, drv_write, drv_erase, 0 };
 static const struct flash_sector_range range = { 4096, 256 };
 static const struct flash_geometry geo = { 0x100000, 4, 0xff, &range, 1, 0 };
 static const struct flash_dev dev = { &drv, 0, &geo };
@@ -64,7 +64,9 @@ static int h_rsa(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_
     return key[0] + digest[0] + sig[0] + (int)(key_len + sig_len);
 }
 
-static const struct image_crypto stub_crypto = { h_init, h_update, h_finish, h_rsa, 0, 0 };
+static const struct image_crypto stub_crypto = {
+    .sha256_init = h_init, .sha256_update = h_update, .sha256_finish = h_finish, .rsa_pss_verify = h_rsa,
+};
 #define CRYPTO (&stub_crypto)
 #else
 #define CRYPTO crypto_adapter()
@@ -122,7 +124,7 @@ static void vlog(void *ctx, enum sys_log_level level, const char *fmt, va_list a
 void bench_root(void);
 void bench_root(void)
 {
-    struct image_validate_cfg vcfg = { CRYPTO, &key, 1, IMAGE_MATCH_KEYHASH };
+    struct image_validate_cfg vcfg = { .crypto = CRYPTO, .keys = &key, .key_count = 1, .match = IMAGE_MATCH_KEYHASH };
     struct boot_image_ops ops = { validate, &vcfg };
     struct sys_ops sys = { vlog, 0, 0, jump, 0 };
     struct boot_config cfg = { { &primary, &secondary, 0 }, &ops, &sys, 0, 0, 0 };

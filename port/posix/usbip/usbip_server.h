@@ -10,7 +10,10 @@
  * Single-threaded and poll-driven: the application calls
  * usbip_server_poll() from its main loop. Core callbacks only record the
  * answer; replies go out and usbd_status_done() runs from the poll loop,
- * so the core is never re-entered from its own callbacks. The core may
+ * so the core is never re-entered from its own callbacks. One poll
+ * completes at most one control transfer (later ones stay queued and make
+ * the next poll return at once), so the application's main loop runs
+ * between two transfers, as firmware runs between two interrupts. The core may
  * also answer a request later (from its own main-loop work): the reply
  * leaves at the next poll.
  *
