@@ -27,6 +27,8 @@
 #define DFU_GETSTATE 5
 #define DFU_STATE_IDLE 2
 
+static uint8_t dfu_buffers[DFU_TRANSFER_SIZE_MAX];
+
 static struct {
     struct sim_flash sf;
     struct flash_area slot0, slot1;
@@ -117,6 +119,7 @@ int main(void)
     B.cfg.product = "DFU sample";
     B.cfg.serial = "0123456789ABCDEF";
     B.cfg.start_in_dfu_mode = 1;
+    B.cfg.buffers = dfu_buffers;
     B.cfg.slot0 = &B.slot0;
     B.cfg.slot1 = &B.slot1;
     B.sys.uptime_ms = uptime;
