@@ -17,7 +17,7 @@ packages=(
   qemu-system-arm gdb-multiarch
   libmbedtls-dev libsodium-dev
   binutils openssl python3-yaml python3-cryptography
-  dfu-util usbutils libusb-1.0-0-dev
+  dfu-util usbutils libusb-1.0-0-dev python3-usb
   valgrind
   qemu-system-x86 socat kmod cpio
 )

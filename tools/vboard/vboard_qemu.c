@@ -397,47 +397,45 @@ static void pump_console(struct qemu *q)
     }
 }
 
-/* Loads `flash` into the flash model, then resets the chip (paused). */
-static int load_flash(struct qemu *q, const char *path, uint32_t size)
+/* Loads the flash file into the flash model (the chip stays paused). */
+static int load_flash(struct qemu *q, const struct vboard_qemu_run *run)
 {
-    FILE *f = fopen(path, "rb");
     uint8_t buf[1024];
-    int rc = 0;
 
-    if (f == NULL) {
-        say("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    for (uint32_t off = 0; off < size && rc == 0; off += sizeof(buf)) {
-        if (fread(buf, 1, sizeof(buf), f) != sizeof(buf) || gdb_write_mem(q, off, buf, sizeof(buf)) != 0)
-            rc = -1;
-    }
-    fclose(f);
-    if (rc != 0)
-        say("cannot load %s into the emulated flash", path);
-    return rc;
-}
-
-/* Saves the emulated flash into `path` (whole file replaced atomically). */
-static int save_flash(struct qemu *q, const char *path, uint32_t size)
-{
-    char tmp[4096 + 8], cmd[4096 + 128], reply[256];
-    struct stat st;
-
-    snprintf(tmp, sizeof(tmp), "%s.save", path);
-    if (strchr(tmp, '"') != NULL || strchr(tmp, '\\') != NULL) {
-        say("%s: cannot save to a path with quotes or backslashes", path);
-        return -1;
-    }
-    snprintf(cmd, sizeof(cmd), "{\"execute\":\"memsave\",\"arguments\":{\"val\":0,\"size\":%u,\"filename\":\"%s\"}}",
-             size, tmp);
-    if (qmp_cmd(q, cmd, reply, sizeof(reply)) != 0 || stat(tmp, &st) != 0 || (uint64_t)st.st_size != size ||
-        rename(tmp, path) != 0) {
-        say("%s: saving the emulated flash failed", path);
-        unlink(tmp);
-        return -1;
+    for (uint32_t off = 0; off < run->layout->geo.size; off += sizeof(buf)) {
+        if (pread(run->flash_fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf) ||
+            gdb_write_mem(q, off, buf, sizeof(buf)) != 0) {
+            say("cannot load %s into the emulated flash", run->flash);
+            return -1;
+        }
     }
     return 0;
+}
+
+/* Saves the emulated flash into the flash file, in place (the file stays
+ * the one the caller locked): QMP memsave into a file in the private
+ * directory, then copied over. */
+static int save_flash(struct qemu *q, const struct vboard_qemu_run *run)
+{
+    char tmp[128], cmd[256], reply[256];
+    uint32_t size = run->layout->geo.size;
+    uint8_t *buf = malloc(size);
+    FILE *f;
+    int rc = -1;
+
+    snprintf(tmp, sizeof(tmp), "%s/flash.save", q->dir);
+    snprintf(cmd, sizeof(cmd), "{\"execute\":\"memsave\",\"arguments\":{\"val\":0,\"size\":%u,\"filename\":\"%s\"}}",
+             size, tmp);
+    if (buf != NULL && qmp_cmd(q, cmd, reply, sizeof(reply)) == 0 && (f = fopen(tmp, "rb")) != NULL) {
+        if (fread(buf, 1, size, f) == size && pwrite(run->flash_fd, buf, size, 0) == (ssize_t)size)
+            rc = 0;
+        fclose(f);
+    }
+    unlink(tmp);
+    free(buf);
+    if (rc != 0)
+        say("%s: saving the emulated flash failed", run->flash);
+    return rc;
 }
 
 static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard_qemu_run *run)
@@ -489,7 +487,7 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
             return -1;
         }
     }
-    if (load_flash(q, run->flash, run->layout->geo.size) != 0)
+    if (load_flash(q, run) != 0)
         return -1;
     {
         char reply[256];
@@ -684,7 +682,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
                 pump_console(&q);
                 printf("power cut at flash operation %llu\n", (unsigned long long)run->cut_after);
                 collect(&q, &t);
-                rc = save_flash(&q, run->flash, run->layout->geo.size) == 0 ? 3 : 1;
+                rc = save_flash(&q, run) == 0 ? 3 : 1;
                 qemu_kill(&q);
                 goto out;
             }
@@ -703,7 +701,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         }
         if (want_off || want_reset) {
             if (running) {
-                if (gdb_stop(&q) != 0 || save_flash(&q, run->flash, run->layout->geo.size) != 0) {
+                if (gdb_stop(&q) != 0 || save_flash(&q, run) != 0) {
                     qemu_kill(&q);
                     goto out;
                 }

@@ -25,6 +25,7 @@ int vboard_machine_layout_ok(const char *machine, const struct flash_layout *lay
 
 struct vboard_qemu_run {
     const char *flash;                 /* the flash file (layout->geo.size bytes) */
+    int flash_fd;                      /* open on it, read-write, locked by the caller */
     const struct flash_layout *layout;
     const char *usbip;                 /* HOST:PORT or NULL */
     const char *stats;                 /* JSON file written at the end, or NULL */
