@@ -5,7 +5,7 @@
  *   vboard flash FLASH (--partition NAME | --offset OFF) FILE
  *   vboard dump FLASH --partition NAME -o FILE
  *   vboard info FLASH [--json]
- *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]
+ *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] [--hold-button]
  *
  * The layout of a flash file is recorded beside it in FLASH.layout; every
  * command also takes --layout NAME. */
@@ -52,6 +52,7 @@ static void usage(FILE *out)
           "       vboard dump FLASH --partition NAME -o FILE\n"
           "       vboard info FLASH [--json]\n"
           "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
+          "                  [--hold-button]  (the recovery button held at power-on, released at the first reset)\n"
           "       (every command also takes --layout NAME)\n"
           "environment for run: DFUBOOT_VBOARD_CORRUPT=config-length makes the board's USB\n"
           "       configuration descriptors announce 2 bytes more than they hold (fault injection)\n",
@@ -162,7 +163,7 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
-enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON };
+enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON, OPT_HOLD_BUTTON };
 
 static const struct option long_opts[] = {
     { "layout", required_argument, NULL, OPT_LAYOUT },
@@ -173,6 +174,7 @@ static const struct option long_opts[] = {
     { "torn", no_argument, NULL, OPT_TORN },
     { "stats", required_argument, NULL, OPT_STATS },
     { "json", no_argument, NULL, OPT_JSON },
+    { "hold-button", no_argument, NULL, OPT_HOLD_BUTTON },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -182,14 +184,14 @@ struct args {
     const char *layout, *partition, *usbip, *stats, *output;
     const char *offset;
     uint64_t cut_after;
-    int torn, json;
+    int torn, json, hold_button;
     const char *pos[2];
     int npos;
 };
 
 /* Each command lists the options it accepts as letters:
  * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
- * S stats, J json, o output. */
+ * S stats, J json, B hold-button, o output. */
 static char option_letter(int c)
 {
     switch (c) {
@@ -201,6 +203,7 @@ static char option_letter(int c)
     case OPT_TORN: return 'T';
     case OPT_STATS: return 'S';
     case OPT_JSON: return 'J';
+    case OPT_HOLD_BUTTON: return 'B';
     default: return 'o';
     }
 }
@@ -233,6 +236,7 @@ static void parse_args(int argc, char **argv, struct args *a, const char *allowe
         case OPT_TORN: a->torn = 1; break;
         case OPT_STATS: a->stats = optarg; break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_HOLD_BUTTON: a->hold_button = 1; break;
         case 'o': a->output = optarg; break;
         }
     }
@@ -448,9 +452,10 @@ static int cmd_run(int argc, char **argv)
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
 
-    parse_args(argc, argv, &a, "LUCTS");
+    parse_args(argc, argv, &a, "LUCTSB");
     if (a.npos != 1)
-        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]");
+        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] "
+             "[--hold-button]");
     if (a.torn && a.cut_after == 0)
         fail("--torn needs --cut-after-ops N");
     l = resolve_layout(a.pos[0], a.layout);
@@ -467,6 +472,9 @@ static int cmd_run(int argc, char **argv)
     sh->nsectors = flash_geo_sector_count(&l->geo);
     sh->cut_at = a.cut_after;
     sh->cut_torn = (uint32_t)a.torn;
+    /* held while the board powers on, let go before any reset: the user's
+     * hand on the button, as the bootloader samples it */
+    sh->button = (uint32_t)a.hold_button;
     if (a.usbip)
         usbip_fd = listen_usbip(a.usbip);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -503,6 +511,7 @@ static int cmd_run(int argc, char **argv)
             if (want_off)
                 break;
             want_reset = 0;
+            sh->button = 0;
             sh->boots++;
             board_shared_restart_clock(sh);
             power_on = 1;
@@ -511,6 +520,7 @@ static int cmd_run(int argc, char **argv)
         if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
             child = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == BOARD_EXIT_REBOOT) {
+                sh->button = 0;
                 sh->boots++;
                 board_shared_restart_clock(sh);
                 power_on = 1;
