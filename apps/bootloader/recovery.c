@@ -153,11 +153,12 @@ int recovery_wait(struct recovery *r, uint32_t ms)
         return rc;
     LOG_INF("Waiting for USB DFU (%u ms)", (unsigned)ms);
     end = board_uptime_ms() + ms;
-    while (board_uptime_ms() < end)
-        serve(r, end - board_uptime_ms() < 100 ? end - board_uptime_ms() : 100);
-    /* a transfer begun (or an error a host caused) keeps the bootloader here */
-    if (dfu_state(&r->dfu) != DFU_IDLE)
-        return 1;
+    for (uint32_t now = board_uptime_ms(); now < end; now = board_uptime_ms()) {
+        serve(r, end - now < 100 ? end - now : 100);
+        /* a transfer begun (or an error a host caused): recovery takes over */
+        if (dfu_state(&r->dfu) != DFU_IDLE)
+            return 1;
+    }
     LOG_INF("USB DFU wait time elapsed");
     return 0;
 }
