@@ -15,9 +15,11 @@
 /* Manifestation (from dfu_task, the main loop): the image in slot1 must
  * pass the bootloader's own validation (hash, signature with the built-in
  * key, size) before anything is requested. A refusal becomes the class's
- * GETSTATUS error: errFILE for an image that is not one for this device
- * (not an MCUboot image, no signature by our key, too large), errVERIFY for
- * one whose hash or signature does not verify. */
+ * GETSTATUS error (dfu.c maps the dfb_err): errFILE for a file that is not
+ * an image for this device (no MCUboot image, signed with another key, a
+ * feature this build lacks, too large for the slots), errVERIFY for an
+ * image that does not verify (hash mismatch, no signature, a signature
+ * that does not verify). */
 static int manifest(void *ctx, int permanent)
 {
     struct recovery *r = ctx;
@@ -33,7 +35,8 @@ static int manifest(void *ctx, int permanent)
     }
     if (rc != DFB_OK) {
         LOG_ERR("Recovery image refused (%s); nothing installed", dfb_strerror(rc));
-        return rc;
+        /* an image with features this build lacks is not one for it */
+        return rc == DFB_ENOTSUP ? DFB_EBADIMAGE : rc;
     }
     rc = boot_request_upgrade(r->slots, 1);
     if (rc != DFB_OK) {
