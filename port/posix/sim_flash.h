@@ -53,6 +53,9 @@ struct sim_flash {
     int powered_off;
     void (*on_power_cut)(void *ctx, uint64_t op);
     void *on_power_cut_ctx;
+    /* 0: operations are instant; N: each takes N % of its modelled time in
+     * real time (tests that must act in the middle of a download) */
+    uint32_t realtime_percent;
     /* called after every completed erase or write, e.g. to publish counters */
     void (*on_op)(void *ctx);
     void *on_op_ctx;
