@@ -64,10 +64,12 @@ expect "no_usb: running on $BOARD without USB"
 check "after the refused images: slot0 still no_usb" in_slot0 "$flash" "$no_usb"
 board_stop
 
-# a reset in the middle of a recovery download: a valid ~400 KiB image (the
-# DFU sample's program with random bytes after it), 64-byte transfers
+# a reset in the middle of a recovery download: a valid image of 400 KiB or
+# more (the DFU sample's program with random bytes after it), 64-byte transfers
 cp "$images/dfu.bin" "$work/body.bin"
-head -c $((409600 - $(stat -c %s "$images/dfu.bin"))) /dev/urandom >> "$work/body.bin"
+pad=$((409600 - $(stat -c %s "$images/dfu.bin")))
+[ "$pad" -ge 65536 ] || pad=65536 # an instrumented build's program is larger
+head -c "$pad" /dev/urandom >> "$work/body.bin"
 "$bin/dfuimg" sign -k "$keys/dev-rsa-2048.pem" --header-size 0x200 --pad-header --align 4 \
   --version 3.0.0 --slot-size $((SLOT_SIZE)) "$work/body.bin" "$work/big.signed.bin" > "$work/sign3.log" 2>&1 ||
   die "dfuimg sign: $(cat "$work/sign3.log")"
