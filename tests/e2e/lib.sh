@@ -187,8 +187,10 @@ slot1_magic() {
 # the DFU-mode IDs 1209:0002), read through the libusb-over-USB/IP library
 # as a host would; empty when there is no such device.
 usb_product() {
-  local ids=${1:-1209:0002}
-  python3 - "$build/lib/libusb-1.0.so.0" "$ids" <<'PY' 2>/dev/null
+  local ids=${1:-1209:0002} lib=$build/lib/libusb-1.0.so.0 asan
+  # an instrumented library (the sanitizer build) needs its runtime first
+  asan=$(ldd "$lib" 2>/dev/null | awk '/libclang_rt\.asan/ {print $3}')
+  LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 python3 - "$lib" "$ids" <<'PY' 2>/dev/null
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 vid, pid = (int(x, 16) for x in sys.argv[2].split(":"))
