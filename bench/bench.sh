@@ -63,7 +63,7 @@ USBIP_PORT=${BENCH_USBIP_PORT:-$((20000 + $$ % 10000))}
 usbip_board() {
     local dir=$1 try
     shift
-    "$BUILD/bin/vboard" create "$dir/flash.bin" --layout nrf52840dk >/dev/null
+    "$BUILD/bin/vboard" create "$dir/flash.bin" --layout nrf52840dk --force >/dev/null
     "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition mcuboot "$BUILD/images/bootloader.bin" >/dev/null
     "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition slot0 "$BUILD/images/dfu.signed.bin" >/dev/null
     for try in 1 2 3 4 5; do

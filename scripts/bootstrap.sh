@@ -10,7 +10,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   libmbedtls-dev libsodium-dev
   binutils openssl python3-yaml python3-cryptography
-  dfu-util usbutils libusb-1.0-0-dev
+  dfu-util usbutils libusb-1.0-0-dev python3-usb
   valgrind
   qemu-system-x86 socat kmod cpio
 )

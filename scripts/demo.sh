@@ -110,7 +110,7 @@ expect "This device supports USB DFU class."
 power_off
 
 say "7. Permanent download and automatic reboot (overlay-permanent-download)"
-run vboard create flash.bin --layout "$layout"
+run vboard create flash.bin --layout "$layout" --force
 run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
 run vboard flash flash.bin --partition slot0 "$images/dfu-permanent.signed.bin"
 power_on
@@ -129,7 +129,7 @@ expect "Hello World! $board"
 power_off
 
 say "9. The warning of the permanent download: an application without USB, installed for good"
-run vboard create flash.bin --layout "$layout"
+run vboard create flash.bin --layout "$layout" --force
 run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
 run vboard flash flash.bin --partition slot0 "$images/dfu-permanent.signed.bin"
 power_on

@@ -40,7 +40,7 @@ restore() {
 }
 
 # --- a. no bootable image ---------------------------------------------------
-vboard create "$flash" --layout "$LAYOUT" >/dev/null || die "vboard create"
+vboard create "$flash" --layout "$LAYOUT" --force >/dev/null || die "vboard create"
 vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null || die "flash bootloader"
 cp "$flash" "$work/empty.bin"
 board_start

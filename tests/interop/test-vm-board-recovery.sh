@@ -12,7 +12,7 @@ require_vm
 [ -e "$images/no_usb.signed.bin" ] || skip "$images/no_usb.signed.bin is not built yet"
 
 flash=$work/flash.bin
-vboard create "$flash" --layout nrf52840dk >/dev/null
+vboard create "$flash" --layout nrf52840dk --force >/dev/null
 vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null
 vboard flash "$flash" --partition slot0 "$images/no_usb.signed.bin" >/dev/null
 console=$work/console.log

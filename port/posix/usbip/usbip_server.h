@@ -70,6 +70,11 @@ void usbip_server_set_device(struct usbip_server *srv, struct usb_device *dev);
  * negative errno value if polling itself failed. */
 int usbip_server_poll(struct usbip_server *srv, int timeout_ms);
 
+/* Also watch `fd` (-1: none) for input in usbip_server_poll(), which then
+ * returns as soon as it is readable; the caller reads it. For a controller
+ * whose device is at the other end of a byte stream (usbip_uart_bridge.h). */
+void usbip_server_set_wake_fd(struct usbip_server *srv, int fd);
+
 /* The TCP port actually bound, the listening socket (to keep it across a
  * restart of the firmware process), whether a client has imported the
  * device, and counters. */
