@@ -499,9 +499,15 @@ int boot_go(const struct boot_config *cfg, struct boot_result *rsp)
     rsp->image_off = b.pri->off;
     rsp->hdr_size = rsp->info.hdr_size;
     rsp->img_size = rsp->info.img_size;
-    LOG_INF(&b, "Bootloader chainload address offset: 0x%x", (unsigned)rsp->image_off);
-    LOG_INF(&b, "Jumping to the first image slot");
     return DFB_OK;
+}
+
+void boot_jump(const struct boot_config *cfg, const struct boot_result *rsp)
+{
+    sys_log(cfg->sys, SYS_LOG_INF, "Bootloader chainload address offset: 0x%x", (unsigned)rsp->image_off);
+    sys_log(cfg->sys, SYS_LOG_INF, "Jumping to the first image slot");
+    if (cfg->sys != 0 && cfg->sys->jump != 0)
+        cfg->sys->jump(cfg->sys->ctx, rsp->image_off, rsp->hdr_size, rsp->img_size);
 }
 
 int boot_main(const struct boot_config *cfg)
@@ -513,7 +519,6 @@ int boot_main(const struct boot_config *cfg)
         return rc;
     if (rsp.action != BOOT_ACTION_JUMP)
         return DFB_ESTATE;
-    if (cfg->sys != 0 && cfg->sys->jump != 0)
-        cfg->sys->jump(cfg->sys->ctx, rsp.image_off, rsp.hdr_size, rsp.img_size);
+    boot_jump(cfg, &rsp);
     return DFB_OK;
 }

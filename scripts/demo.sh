@@ -2,7 +2,10 @@
 # The seed's story, scripted on the virtual board:
 #   flash the bootloader and the signed DFU sample; back up slot0 over USB;
 #   download hello_world; reset: test swap; reset: revert; then the
-#   permanent-download variant: download, automatic reboot, permanent swap.
+#   permanent-download variant: download, automatic reboot, permanent swap;
+#   then the variant's warning as a story: a permanent download of an
+#   application without USB leaves no DFU device, and the bootloader's USB
+#   DFU recovery (the button held at power-on) brings the DFU sample back.
 # Each step says what it does and checks what it expects; any failure stops
 # the story with a message and a non-zero exit.
 set -euo pipefail
@@ -47,7 +50,7 @@ expect() {
 }
 
 power_on() {
-  "$bin/vboard" run flash.bin --usbip "127.0.0.1:$port" >> "$console" 2>&1 &
+  "$bin/vboard" run flash.bin --usbip "127.0.0.1:$port" "$@" >> "$console" 2>&1 &
   board_pid=$!
 }
 power_off() { kill -TERM "$board_pid"; wait "$board_pid" || true; board_pid=; }
@@ -55,7 +58,7 @@ reset_soc() { echo "\$ (press reset)"; kill -USR1 "$board_pid"; }
 vboard() { "$bin/vboard" "$@"; }
 
 for f in "$images/bootloader.bin" "$images/dfu.signed.bin" "$images/dfu-permanent.signed.bin" \
-         "$images/hello_world.signed.bin" "$dfu_util"; do
+         "$images/hello_world.signed.bin" "$images/no_usb.signed.bin" "$dfu_util"; do
   [ -e "$f" ] || die "$f is missing (run 'make' first)"
 done
 command -v dfu-util >/dev/null || die "dfu-util is not installed (make bootstrap installs it)"
@@ -123,6 +126,43 @@ reset_soc
 expect "Starting bootloader"
 expect "Swap type: none"
 expect "Hello World! $board"
+power_off
+
+say "9. The warning of the permanent download: an application without USB, installed for good"
+run vboard create flash.bin --layout "$layout" --force
+run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
+run vboard flash flash.bin --partition slot0 "$images/dfu-permanent.signed.bin"
+power_on
+expect "This device supports USB DFU class."
+run "$dfu_util" --alt 1 --download "$images/no_usb.signed.bin"
+expect "Swap type: perm"
+expect "no_usb: running on $board without USB"
+
+say "10. Two resets: no_usb stays, and no DFU device appears"
+for r in 1 2; do
+  reset_soc
+  expect "Swap type: none"
+  expect "no_usb: running on $board without USB"
+done
+echo "\$ $dfu_util -l"
+"$dfu_util" -l > list.txt 2>&1 || true
+grep -q "Found DFU" list.txt && die "a DFU device is listed: $(grep 'Found DFU' list.txt)"
+echo "   dfu-util finds no DFU device"
+power_off
+
+say "11. Recovery: power on with the button held; the bootloader is the DFU device"
+echo "\$ vboard run flash.bin --usbip 127.0.0.1:$port --hold-button"
+power_on --hold-button
+expect "Entering USB DFU recovery: button pressed"
+run "$dfu_util" --alt 1 --download "$images/dfu.signed.bin"
+expect "Recovery image 1.0.0+0 valid; installing it as a permanent upgrade"
+expect "Swap type: perm"
+expect "This device supports USB DFU class."
+
+say "12. A final reset: the DFU sample stays"
+reset_soc
+expect "Swap type: none"
+expect "This device supports USB DFU class."
 power_off
 
 say "The story ran as the sample describes."

@@ -5,7 +5,7 @@
  *   vboard flash FLASH (--partition NAME | --offset OFF) FILE
  *   vboard dump FLASH --partition NAME -o FILE
  *   vboard info FLASH [--json]
- *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]
+ *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] [--hold-button]
  *
  * The layout of a flash file is recorded beside it in FLASH.layout (first
  * line), with the machine that runs it (second line; absent: host, the
@@ -63,6 +63,7 @@ static void usage(FILE *out)
           "       vboard dump FLASH --partition NAME -o FILE\n"
           "       vboard info FLASH [--json]\n"
           "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
+          "                  [--hold-button]  (the recovery button held at power-on, released at the first reset)\n"
           "       (every command also takes --layout NAME)\n"
           "environment for run: DFUBOOT_VBOARD_CORRUPT=config-length makes the board's USB\n"
           "       configuration descriptors announce 2 bytes more than they hold (fault injection)\n",
@@ -221,7 +222,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 }
 
 enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON, OPT_FORCE,
-       OPT_MACHINE };
+       OPT_MACHINE, OPT_HOLD_BUTTON };
 
 static const struct option long_opts[] = {
     { "layout", required_argument, NULL, OPT_LAYOUT },
@@ -234,6 +235,7 @@ static const struct option long_opts[] = {
     { "json", no_argument, NULL, OPT_JSON },
     { "machine", required_argument, NULL, OPT_MACHINE },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "hold-button", no_argument, NULL, OPT_HOLD_BUTTON },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -243,14 +245,14 @@ struct args {
     const char *layout, *partition, *usbip, *stats, *output, *machine;
     const char *offset;
     uint64_t cut_after;
-    int torn, json, force;
+    int torn, json, force, hold_button;
     const char *pos[2];
     int npos;
 };
 
 /* Each command lists the options it accepts as letters:
  * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
- * S stats, J json, M machine, o output, F force. */
+ * S stats, J json, M machine, o output, F force, B hold-button. */
 static char option_letter(int c)
 {
     switch (c) {
@@ -264,6 +266,7 @@ static char option_letter(int c)
     case OPT_JSON: return 'J';
     case OPT_MACHINE: return 'M';
     case OPT_FORCE: return 'F';
+    case OPT_HOLD_BUTTON: return 'B';
     default: return 'o';
     }
 }
@@ -298,6 +301,7 @@ static void parse_args(int argc, char **argv, struct args *a, const char *allowe
         case OPT_JSON: a->json = 1; break;
         case OPT_MACHINE: a->machine = optarg; break;
         case OPT_FORCE: a->force = 1; break;
+        case OPT_HOLD_BUTTON: a->hold_button = 1; break;
         case 'o': a->output = optarg; break;
         }
     }
@@ -617,9 +621,10 @@ static int cmd_run(int argc, char **argv)
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
 
-    parse_args(argc, argv, &a, "LUCTSM");
+    parse_args(argc, argv, &a, "LUCTSMB");
     if (a.npos != 1)
-        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]");
+        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] "
+             "[--hold-button]");
     if (a.torn && a.cut_after == 0)
         fail("--torn needs --cut-after-ops N");
     l = resolve_layout(a.pos[0], a.layout);
@@ -639,6 +644,9 @@ static int cmd_run(int argc, char **argv)
     sh->nsectors = flash_geo_sector_count(&l->geo);
     sh->cut_at = a.cut_after;
     sh->cut_torn = (uint32_t)a.torn;
+    /* held while the board powers on, let go before any reset: the user's
+     * hand on the button, as the bootloader samples it */
+    sh->button = (uint32_t)a.hold_button;
     if (a.usbip)
         usbip_fd = listen_usbip(a.usbip);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -675,6 +683,7 @@ static int cmd_run(int argc, char **argv)
             if (want_off)
                 break;
             want_reset = 0;
+            sh->button = 0;
             sh->boots++;
             board_shared_restart_clock(sh);
             power_on = 1;
@@ -683,6 +692,7 @@ static int cmd_run(int argc, char **argv)
         if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
             child = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == BOARD_EXIT_REBOOT) {
+                sh->button = 0;
                 sh->boots++;
                 board_shared_restart_clock(sh);
                 power_on = 1;
