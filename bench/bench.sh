@@ -13,7 +13,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
-SECTIONS=${*:-"flash dfu usbip validate footprint"}
+ALL="flash dfu usbip validate footprint"
+SECTIONS=${*:-$ALL}
+ALL_SECTIONS=0; [ "$SECTIONS" = "$ALL" ] && ALL_SECTIONS=1
 FP=
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bench/bin
@@ -24,6 +26,21 @@ mkdir -p "$DATA"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
 
 out() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+
+# ------------------------------------------------------------ results.json
+# Every figure also goes to BUILD_DIR/bench/results.json (flat keys, numeric
+# values; each key is documented in docs/performance.md). Bench programs print
+# `result: <key> <number>` lines, which collect() gathers from their saved
+# output; figures this script computes itself go through result().
+RESULT_LINES=$DATA/results.txt
+: >"$RESULT_LINES"
+result() { printf 'result: %s %s\n' "$1" "$2" >>"$RESULT_LINES"; }
+collect() { grep -h '^result: ' "$@" >>"$RESULT_LINES" 2>/dev/null || true; }
+# anchor KEY VALUE SOURCE: a figure that is a constant (not measured by this
+# run), printed in the anchors table with where it came from.
+ANCHORS=$DATA/anchors.txt
+: >"$ANCHORS"
+anchor() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$ANCHORS"; result "anchor_$1" "$2"; }
 have() { [ -x "$BIN/$1" ]; }
 # Thousands separators.
 num() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
@@ -115,6 +132,10 @@ section_usbip() {
     for i in 1 2 3 4 5 6; do
         img=$dir/dl.img; [ $i -gt 3 ] && img=$dir/small.img
         usbip_board "$dir" || { out "not measured: the board did not start"; out ""; return; }
+        # DFU mode first (DETACH; the device switches at the reset that
+        # follows), so the timed run is the data phase alone and not
+        # dfu-util's detach delay (-E, 5 s by default).
+        "$dfu" -e >"$dir/detach-$i.log" 2>&1 || { usbip_stop; out "not measured: dfu-util -e failed (see $dir/detach-$i.log)"; out ""; return; }
         t0=$(date +%s%N)
         "$dfu" --alt 1 --download "$img" >"$dir/dfu-util-$i.log" 2>&1 || { usbip_stop; out "not measured: dfu-util failed (see $dir/dfu-util-$i.log)"; out ""; return; }
         t1=$(date +%s%N)
@@ -159,12 +180,16 @@ section_usbip() {
     out "| what | figure |"
     out "|---|---|"
     out "| image | $(num "$size") B signed (400 KiB payload), slot1 at the download offset |"
-    out "| dfu-util --alt 1 --download, wall time, 3 runs (includes the switch to DFU mode and re-enumeration) | $(echo $walls | sed 's/ / ms, /g') ms |"
+    out "| dfu-util --alt 1 --download in DFU mode (after dfu-util -e), wall time, 3 runs: the data phase | $(echo $walls | sed 's/ / ms, /g') ms |"
     out "| same with a $(num "$small") B image, 3 runs | $(echo $swalls | sed 's/ / ms, /g') ms |"
-    out "| wall time per KiB: (median 400 KiB - median small) / KiB difference | $(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.2f ms", (a - b) / ((s - t) / 1024) }') |"
+    out "| wall time per KiB: (median 400 KiB - median small) / KiB difference | $(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.3f ms", (a - b) / ((s - t) / 1024) }') |"
+    result usbip_download_400k_ms "$med"
+    result usbip_download_4k_ms "$smed"
+    result usbip_download_ms_per_kib "$(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.4f", (a - b) / ((s - t) / 1024) }')"
     if [ "$ir_dl" -gt 0 ] && [ "$ir_list" -gt 0 ]; then
         out "| device process (DFU sample) instructions: download run / enumeration-only run | $(num "$ir_dl") / $(num "$ir_list") Ir |"
         out "| device process instructions per KiB downloaded (difference / size) | $(num $(((ir_dl - ir_list) * 1024 / size))) Ir/KiB |"
+        result usbip_device_ir_per_kib $(((ir_dl - ir_list) * 1024 / size))
     else
         out "| device process instructions | not measured (valgrind missing or the run failed) |"
     fi
@@ -204,16 +229,28 @@ section_validate() {
     out "dfuboot = image_validate() as built (IMAGE_VALIDATE_CHUNK $CHUNK) with the host crypto adapter;"
     out "floor = same bytes hashed in 1 KiB chunks with the same mbedTLS SHA-256, digest compared, one verify (same library calls)."
     out ""
-    out "| signature | dfuboot Ir | floor Ir | ratio | goal | MCUboot 2d4bacc ratio (Ir) |"
-    out "|---|---:|---:|---:|---:|---:|"
+    out "in-place floor = the same, but the bytes hashed where they are in one update call, with no copy at all."
+    out ""
+    out "| signature | dfuboot Ir | floor Ir | ratio | goal | in-place floor Ir | ratio to in-place floor | MCUboot 2d4bacc ratio (Ir, constant) |"
+    out "|---|---:|---:|---:|---:|---:|---:|---:|"
+    anchor validate_mcuboot_ratio_rsa2048 1.0065 "MCUboot 2d4bacc bootutil_img_validate under callgrind against the same floor, measured once (31.24 M Ir); not re-run by this script"
+    anchor validate_mcuboot_ratio_ecdsa_p256 1.0033 "as above, ECDSA P-256 (48.72 M Ir)"
+    local -A N
     for alg in rsa2048 ecdsa-p256 ed25519; do
+        local k=${alg//-/_}
         V[$alg]=$(cg "validate-$alg" image_validate "$BIN/bench_validate" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
         F[$alg]=$(cg "floor-$alg" floor_run "$BIN/bench_floor" "$DATA/$alg.img" "$DATA/$alg.der" $alg 1024)
+        N[$alg]=$(cg "floor0-$alg" floor_run "$BIN/bench_floor" "$DATA/$alg.img" "$DATA/$alg.der" $alg 0)
         local anchor="-"
         case $alg in rsa2048) anchor="1.0065 (31.24 M)" ;; ecdsa-p256) anchor="1.0033 (48.72 M)" ;; esac
-        local r; r=$(ratio "${V[$alg]}" "${F[$alg]}")
+        local r r0; r=$(ratio "${V[$alg]}" "${F[$alg]}"); r0=$(ratio "${V[$alg]}" "${N[$alg]}")
         local verdict; verdict=$(awk -v r="$r" 'BEGIN { print (r <= 1.003) ? "met" : "missed" }')
-        out "| $alg | $(num "${V[$alg]}") | $(num "${F[$alg]}") | $r | <= 1.003 ($verdict) | $anchor |"
+        out "| $alg | $(num "${V[$alg]}") | $(num "${F[$alg]}") | $r | <= 1.003 ($verdict) | $(num "${N[$alg]}") | $r0 | $anchor |"
+        result "validate_ir_$k" "${V[$alg]}"
+        result "validate_floor_ir_$k" "${F[$alg]}"
+        result "validate_inplace_floor_ir_$k" "${N[$alg]}"
+        result "validate_ratio_$k" "$r"
+        result "validate_ratio_inplace_$k" "$r0"
     done
     out ""
 
@@ -241,7 +278,7 @@ section_validate() {
 
     # Read chunk variants: the same image_validate.c, only the chunk buffer
     # size differs (bench/CMakeLists.txt).
-    out "Read chunk of image_validate (variants built from a copy of image/image_validate.c; floor unchanged, 1 KiB):"
+    out "Read chunk of image_validate (image/image_validate.c built with -DIMAGE_VALIDATE_CHUNK=n; floor unchanged, 1 KiB):"
     out ""
     out "| chunk | flash reads | stack for the chunk | Ir | ratio to floor |"
     out "|---:|---:|---:|---:|---:|"
@@ -249,11 +286,11 @@ section_validate() {
         local c prog ir rd
         for c in 128 512 1024 4096; do
             prog=bench_validate_chunk$c
-            [ "$c" = "$CHUNK" ] && prog=bench_validate
             have $prog || continue
             ir=$(cg "validate-$alg-c$c" image_validate "$BIN/$prog" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
             rd=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/validate-$alg-c$c.out")
             out "| $c$([ "$c" = "$CHUNK" ] && echo ' (as built)') | $rd | $c B | $(num "$ir") | $(ratio "$ir" "${F[$alg]}") |"
+            result "validate_ratio_chunk${c}_$alg" "$(ratio "$ir" "${F[$alg]}")"
         done
     done
     out ""
@@ -274,7 +311,8 @@ section_flash() {
     for n in 16 64 110; do
         for a in 4 8; do
             "$BIN/bench_boot_flash" $n $a >"$DATA/flash-$n-$a.out" || { out "| $n | $a | bench_boot_flash failed | | | | | | | | | |"; continue; }
-            while read -r line; do
+            collect "$DATA/flash-$n-$a.out"
+            grep -v '^result: ' "$DATA/flash-$n-$a.out" | while read -r line; do
                 f=$(kv "$line" flow)
                 e=$(kv "$line" erases)
                 if [ "$f" = "TEST+revert" ]; then
@@ -285,7 +323,7 @@ section_flash() {
                 [ "$f" = "TEST+confirm" ] && goal="<= 2N+2 = $limit"
                 verdict=met; [ "$e" -le "$limit" ] || verdict="missed by $((e - limit))"
                 out "| $n | $a | $f | $(kv "$line" boots) | $e | $goal ($verdict) | $(kv "$line" worst_sector_erases) | $(num "$(kv "$line" bytes)") | $(kv "$line" trailer_writes) | $(kv "$line" data_writes) | $(s_of "$(kv "$line" sim_ms)") s | $mc |"
-            done <"$DATA/flash-$n-$a.out"
+            done
         done
     done
     out ""
@@ -298,6 +336,7 @@ section_dfu() {
     out ""
     if ! have bench_dfu_model; then out "missing program bench_dfu_model (make build)"; out ""; return; fi
     "$BIN/bench_dfu_model" 400 >"$DATA/dfu-model.out"
+    collect "$DATA/dfu-model.out"
     local floor l1 l2 x
     floor=$(kv "$(grep '^floor' "$DATA/dfu-model.out")" ms)
     out "USB 2.0 full-speed control transfers: 45 B overhead per transfer, 13 B per extra 64-byte packet,"
@@ -355,6 +394,47 @@ m4_ram() { echo $(($(m4_sum "$1" "$2" 3) + $(m4_sum "$1" "$2" 4))); }
 # The mbedTLS sources of the installed libmbedtls-dev version, from Debian's
 # source package (apt-get source with a private deb-src list, no change to
 # the system's apt configuration), or from $MBEDTLS_SRC.
+# apt_debian_src: a deb-src line for the system's own Debian archive, taken
+# from its apt configuration (one-line .list files and deb822 .sources
+# files): the first entry whose suite is a release (no -updates/-security)
+# and that has the main component.
+apt_debian_src() {
+    python3 - /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources <<'PY'
+import sys
+entries = []
+for path in sys.argv[1:]:
+    try:
+        text = open(path).read()
+    except OSError:
+        continue
+    if path.endswith(".sources"):
+        for para in text.split("\n\n"):
+            f = {}
+            for line in para.splitlines():
+                if line.startswith("#") or ":" not in line:
+                    continue
+                k, v = line.split(":", 1)
+                f[k.strip().lower()] = v.split()
+            if "deb" in f.get("types", []) or "deb-src" in f.get("types", []):
+                if f.get("enabled", ["yes"])[0].lower() == "no":
+                    continue
+                for uri in f.get("uris", []):
+                    for suite in f.get("suites", []):
+                        entries.append((uri, suite, f.get("components", [])))
+    else:
+        for line in text.splitlines():
+            w = line.split("#", 1)[0].split()
+            if w and w[0] in ("deb", "deb-src"):
+                w = [x for x in w[1:] if not x.startswith("[")] if "[" not in line else line.split("]", 1)[1].split()
+                if len(w) >= 3:
+                    entries.append((w[0], w[1], w[2:]))
+for uri, suite, comps in entries:
+    if "-" not in suite and "/" not in suite and "main" in comps:
+        print("deb-src %s %s main" % (uri, suite))
+        break
+PY
+}
+
 fetch_mbedtls() {
     local dir=$BUILD/bench/mbedtls-src ver apt
     if [ -n "${MBEDTLS_SRC:-}" ] && [ -f "$MBEDTLS_SRC/library/rsa.c" ]; then echo "$MBEDTLS_SRC"; return; fi
@@ -362,7 +442,7 @@ fetch_mbedtls() {
     ver=$(dpkg-query -W -f '${Version}' libmbedtls-dev 2>/dev/null) || return 1
     apt=$BUILD/bench/apt
     mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir"
-    echo "deb-src http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
+    apt_debian_src >"$apt/sources.list" && [ -s "$apt/sources.list" ] || return 1
     local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1)
     (cd "$dir" && timeout 300 apt-get "${opts[@]}" update >/dev/null 2>&1 &&
@@ -477,6 +557,50 @@ section_footprint() {
     out ""
 }
 
+# write_results: results.json from the collected lines. A run of some
+# sections only updates their keys in an existing file.
+write_results() {
+    local json=$BUILD/bench/results.json
+    if [ -s "$ANCHORS" ]; then
+        out "## Anchors that are constants (not measured by this run)"
+        out ""
+        out "| key | value | source |"
+        out "|---|---:|---|"
+        while IFS=$'\t' read -r k v src; do out "| anchor_$k | $v | $src |"; done <"$ANCHORS"
+        out ""
+    fi
+    python3 - "$RESULT_LINES" "$json" "$ROOT/docs/performance.md" "$ALL_SECTIONS" <<'PY'
+import json, re, sys
+lines, out, doc, full = sys.argv[1:5]
+res = {}
+if full != "1":
+    try:
+        res = json.load(open(out))
+    except (OSError, ValueError):
+        res = {}
+bad = 0
+for line in open(lines):
+    parts = line.split()
+    if len(parts) != 3:
+        print("results.json: malformed line: " + line.strip(), file=sys.stderr); bad += 1; continue
+    key, val = parts[1], parts[2]
+    try:
+        num = float(val)
+    except ValueError:
+        print("results.json: not a number: " + line.strip(), file=sys.stderr); bad += 1; continue
+    res[key] = int(num) if re.fullmatch(r"-?[0-9]+", val) else num
+json.dump(dict(sorted(res.items())), open(out, "w"), indent=1)
+# Every key must be documented: a `key` or a `pattern_<N>` in docs/performance.md.
+pats = []
+for p in re.findall(r"`([a-z0-9_<>]+)`", open(doc).read()):
+    pats.append(re.compile("^" + re.sub(r"<[a-z0-9_]+>", "[a-z0-9_]+", p) + "$"))
+undoc = [k for k in res if not any(p.match(k) for p in pats)]
+for k in undoc:
+    print("results.json: key not documented in docs/performance.md: " + k, file=sys.stderr)
+print("results.json: %d figures in %s%s" % (len(res), out, "" if not undoc else ", %d undocumented" % len(undoc)))
+PY
+}
+
 out "Host programs built with CMAKE_BUILD_TYPE=${BUILD_TYPE:-?} ($BUILD); $(nproc) CPUs; $(date -u +%Y-%m-%d)."
 out ""
 for s in $SECTIONS; do
@@ -486,4 +610,5 @@ for s in $SECTIONS; do
         echo "unknown or unavailable section: $s" >&2
     fi
 done
+write_results
 echo "(tables also in $RESULTS)"

@@ -17,7 +17,8 @@
  * "trailer writes" are writes of at most 32 bytes (trailer fields and swap
  * status entries); the rest are data copies.
  *
- *   bench_boot_flash N WRITE_BLOCK     prints one line per flow */
+ *   bench_boot_flash N WRITE_BLOCK     prints one line per flow, and its
+ *                                      figures as `result: <key> <number>` */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,7 @@ static int board_init(struct board *b, uint32_t wbs)
 
 enum flow { F_TEST, F_TEST_CONFIRM, F_TEST_REVERT, F_PERM };
 static const char *const flow_names[] = { "TEST", "TEST+confirm", "TEST+revert", "PERM" };
+static const char *const flow_keys[] = { "test", "test_confirm", "test_revert", "perm" };
 
 static int run(enum flow f, uint32_t n, uint32_t wbs)
 {
@@ -180,6 +182,11 @@ static int run(enum flow f, uint32_t n, uint32_t wbs)
            (unsigned long long)b.sf.stats.bytes_programmed, (unsigned long long)b.sf.stats.writes,
            (unsigned long long)b.meta_writes, (unsigned long long)(b.sf.stats.writes - b.meta_writes),
            b.sf.stats.sim_time_us / 1000.0);
+    printf("result: flash_erases_%s_n%u_a%u %llu\n", flow_keys[f], n, wbs, (unsigned long long)b.sf.stats.erases);
+    printf("result: flash_worst_sector_erases_%s_n%u_a%u %u\n", flow_keys[f], n, wbs, worst);
+    printf("result: flash_bytes_programmed_%s_n%u_a%u %llu\n", flow_keys[f], n, wbs,
+           (unsigned long long)b.sf.stats.bytes_programmed);
+    printf("result: flash_sim_ms_%s_n%u_a%u %.1f\n", flow_keys[f], n, wbs, b.sf.stats.sim_time_us / 1000.0);
     rc = 0;
 out:
     if (rc == -1)
