@@ -199,14 +199,8 @@ section_usbip() {
 # ------------------------------------------------------- 3. image validation
 # A full slot: 120 sectors of 4 KiB (480 KiB); the image fills all but the
 # last sector (476 KiB hashed: header 512 B + body), signed by dfuimg.
-section_validate() {
+make_signed_images() {
     local dfuimg=$BUILD/bin/dfuimg slot=0x78000 hashed=487424 alg key
-    if [ ! -x "$dfuimg" ] || ! have bench_validate || ! have bench_floor; then
-        out "## 3. Boot: validating a full slot"; out ""; out "missing programs (make build)"; return
-    fi
-    if ! command -v valgrind >/dev/null; then
-        out "## 3. Boot: validating a full slot"; out ""; out "valgrind not installed"; return
-    fi
     # Zero bytes: SHA-256 costs the same whatever the content.
     [ -f "$DATA/payload.bin" ] || truncate -s $((hashed - 512)) "$DATA/payload.bin"
     [ -f "$DATA/ecdsa-p256.pem" ] || "$dfuimg" keygen -t ecdsa-p256 -k "$DATA/ecdsa-p256.pem" >/dev/null
@@ -220,6 +214,17 @@ section_validate() {
                 "$DATA/payload.bin" "$DATA/$alg.img" >/dev/null
         fi
     done
+}
+
+section_validate() {
+    local dfuimg=$BUILD/bin/dfuimg slot=0x78000 hashed=487424 alg key
+    if [ ! -x "$dfuimg" ] || ! have bench_validate || ! have bench_floor; then
+        out "## 3. Boot: validating a full slot"; out ""; out "missing programs (make build)"; return
+    fi
+    if ! command -v valgrind >/dev/null; then
+        out "## 3. Boot: validating a full slot"; out ""; out "valgrind not installed"; return
+    fi
+    make_signed_images
 
     local -A V F
     out "## 3. Boot: instructions to validate a full slot (callgrind, deterministic)"
@@ -452,21 +457,59 @@ fetch_mbedtls() {
     return 1
 }
 
+# The build options of common/config.h measured as real builds: the
+# portable core cross-built by CMake with the options (one build directory
+# each), the adapter and the root compiled with the same definitions.
+# NAME|what|cmake options
+FP_VARIANTS=(
+    "as-built|all three algorithms, MCUboot's info lines, failure reasons (the defaults)|"
+    "rsa|RSA-2048 only, no log, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "rsa-errors|RSA-2048 only, error lines, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=1 -DDFUBOOT_FAIL_REASONS=OFF"
+    "rsa-info|RSA-2048 only, MCUboot's info lines, failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=3 -DDFUBOOT_FAIL_REASONS=ON"
+    "ecdsa|ECDSA P-256 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "ed25519|Ed25519 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "all|all three algorithms, no log, no failure reasons|-DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+)
+
+# fp_core NAME OPTIONS...: configures and builds the core for Cortex-M4 with
+# the options (GCC call-graph files beside the objects); prints its -D flags.
+fp_core() {
+    local name=$1 dir=$FP/builds/$1
+    shift
+    mkdir -p "$dir"
+    cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/arm-none-eabi.cmake" \
+        -DCMAKE_C_FLAGS="$M4_CFLAGS -fcallgraph-info=su" "$@" >"$dir/build.log" 2>&1 &&
+        cmake --build "$dir" -j"${BENCH_JOBS:-2}" --target dfuboot_core >>"$dir/build.log" 2>&1 || return 1
+    sed -n 's/^C_DEFINES = //p' "$dir/CMakeFiles/dfuboot_core.dir/flags.make"
+}
+
+# The objects counted as "boot logic" in a bootloader link.
+BOOT_LOGIC_RE=':(boot|boot_trailer|boot_image|image|image_validate)\.c'
+
 section_footprint() {
     FP=$BUILD/bench/footprint
-    local lib=$BUILD/cortex-m4/lib/libdfuboot_core.a cc="arm-none-eabi-gcc $M4_CFLAGS -std=c11 -I$ROOT"
+    local cc="arm-none-eabi-gcc $M4_CFLAGS -std=c11 -I$ROOT"
     out "## 4. Footprint: Cortex-M4, -Os -ffunction-sections -fdata-sections, linked with --gc-sections (deterministic)"
     out ""
-    if [ ! -f "$lib" ] || ! command -v arm-none-eabi-gcc >/dev/null; then
-        out "missing $lib or arm-none-eabi-gcc (make cross)"; out ""; return
+    if ! command -v arm-none-eabi-gcc >/dev/null; then
+        out "missing arm-none-eabi-gcc (make bootstrap)"; out ""; return
     fi
-    rm -rf "$FP" && mkdir -p "$FP/nolog"
+    rm -rf "$FP" && mkdir -p "$FP/builds"
+    anchor mcuboot_boot_logic_text_bytes 6034 "MCUboot 2d4bacc swap-using-offset + RSA-2048, Cortex-M4 -Os, bootutil without crypto library, measured once the same way (map per object); includes its RSA-PSS key parsing and decoding"
+    anchor mcuboot_rsa_glue_text_bytes 476 "the part of the 6,034 B above that is RSA-PSS key parsing and decoding (image_rsa.c), same measurement"
+    anchor mcuboot_bootloader_rsa_text_bytes 14570 "whole MCUboot RSA-only bootloader with its mbedTLS, same measurement"
+    anchor mcuboot_bss_bytes 3444 "MCUboot's static RAM in that build (bss)"
+    anchor tinyusb_dfu_text_bytes 4492 "TinyUSB device core + DFU class, Cortex-M4 -Os, gc-sections, measured once the same way"
+    anchor tinyusb_dfu_bss_bytes 4454 "TinyUSB's static RAM in that build (its 4,096 B transfer buffer included)"
     out "Each figure is a link rooted at the entry points (bench/footprint/*.c: bench_root calls them; the controller,"
     out "flash driver, crypto stubs and log sink there are not counted); sizes per object from the linker map"
     out "(text = .text + .rodata, as arm-none-eabi-size counts it). newlib-nano memcpy/memset/memcmp are listed apart."
     out ""
 
-    # USB core + DFU class.
+    # USB core + DFU class (default options: the USB code has none).
+    local lib
+    fp_core as-built >"$FP/defs-as-built" || { out "core cross build failed (see $FP/builds/as-built/build.log)"; out ""; return; }
+    lib=$FP/builds/as-built/lib/libdfuboot_core.a
     $cc -c "$ROOT/bench/footprint/usb_dfu.c" -o "$FP/usb_dfu.o"
     m4_link usb_dfu "$FP/usb_dfu.o" "$lib"
     local usbd dfu usb_flash usb_libc ram_usb ram_dfu
@@ -475,86 +518,145 @@ section_footprint() {
     usb_libc=$(m4_sum usb_dfu '^libc')
     ram_usb=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_usb" { print $2 }')))
     ram_dfu=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_dfu" { print $2 }')))
-
-    # Bootloader: as built, and with the LOG_* macros of boot.c compiled out
-    # (a copy of boot/boot.c in which only those three lines differ).
-    $cc -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root.o"
-    m4_link boot "$FP/boot_root.o" "$lib"
-    sed -e 's/^#define LOG_\(INF\|WRN\|ERR\)(b, \.\.\.) sys_log((b)->sys, SYS_LOG_[A-Z]*, __VA_ARGS__)$/#define LOG_\1(b, ...) ((void)(b))/' \
-        "$ROOT/boot/boot.c" >"$FP/nolog/boot.c"
-    local nolog_ok=1
-    [ "$(grep -c '((void)(b))' "$FP/nolog/boot.c")" = 3 ] || nolog_ok=0
-    $cc -c "$FP/nolog/boot.c" -o "$FP/nolog/boot.c.obj"
-    m4_link boot-nolog "$FP/boot_root.o" "$FP/nolog/boot.c.obj" "$lib"
-
-    local b_logic b_img b_rs b_flash b_libc b_ram n_logic n_img n_rs n_ram
-    b_logic=$(m4_sum boot ':boot(_trailer)?\.c'); b_img=$(m4_sum boot ':image(_validate)?\.c')
-    b_rs=$(m4_sum boot ':image_validate\.c' 5)
-    b_flash=$(m4_sum boot ':(flash_dev|flash_map|layouts|errors)\.c'); b_libc=$(m4_sum boot '^libc')
-    b_ram=$(m4_ram boot ':(boot|boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
-    n_logic=$(m4_sum boot-nolog '^boot(_trailer)?\.c|:boot_trailer\.c'); n_img=$(m4_sum boot-nolog ':image(_validate)?\.c')
-    n_ram=$(m4_ram boot-nolog '^boot\.c|:(boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
-    local n_tot=$((n_logic + n_img)) b_tot=$((b_logic + b_img))
-    local v1 v2
-    v1=$([ $n_tot -le 4200 ] && echo met || echo "missed by $((n_tot - 4200)) B ($(ratio $n_tot 6034)x MCUboot)")
-    v2=$([ $n_ram -le 2048 ] && echo met || echo "missed by $((n_ram - 2048)) B")
-    [ $nolog_ok = 1 ] || v1="$v1 (log macros not found in boot.c: logs NOT removed)"
-
-    out "| component | text | of which .rodata | static RAM (.data + .bss) | goal | anchor |"
+    local usb_ram=$((ram_usb + ram_dfu + $(m4_ram usb_dfu ':(usbd|dfu)\.c')))
+    out "| component | text | of which .rodata | RAM | goal | anchor (constant) |"
     out "|---|---:|---:|---:|---|---|"
-    out "| **boot logic, logs compiled out**: boot.c + boot_trailer.c ($(num $n_logic)) + image.c + image_validate.c ($(num $n_img)) | $(num $n_tot) | $(num $(($(m4_sum boot-nolog '^boot\.c|:(boot_trailer|image|image_validate)\.c' 5)))) | $(num $n_ram) | text <= 4,200 ($v1); RAM <= 2,048 ($v2) | MCUboot swap-offset + RSA-2048: 6,034 text, 3,444 bss (move 5,390, scratch 6,102) |"
-    out "| boot logic as built (log calls and strings in) | $(num $b_tot) | $(num $(m4_sum boot ':(boot|boot_trailer|image|image_validate)\.c' 5)) | $(num $b_ram) | | |"
-    out "| of which image_validate's failure-reason strings (.rodata) | $(num $b_rs) | $(num $b_rs) | | | |"
-    out "| flash layer the bootloader calls (flash_dev.c, flash_map.c, errors.c; MCUboot's figure has no equivalent: Zephyr's flash_map) | $(num $b_flash) | | 0 | | |"
-    out "| newlib-nano memcpy/memset/memcmp (bootloader link) | $(num $b_libc) | | | | |"
-    out "| **USB device core + DFU class**: usbd.c ($(num $usbd)) + dfu.c ($(num $dfu)) | $(num $((usbd + dfu))) | $(num $(m4_sum usb_dfu ':(usbd|dfu)\.c' 5)) | 0 (caller's objects: struct usb_device $(num "$ram_usb") + struct dfu $(num "$ram_dfu") = $(num $((ram_usb + ram_dfu)))) | text <= 3,600 ($([ $((usbd + dfu)) -le 3600 ] && echo met || echo "missed by $((usbd + dfu - 3600)) B")) | TinyUSB device core + DFU: 3,600 text, 4,450 bss (4,096 B buffer included) |"
-    out "| flash path DFU downloads through (stream_writer.c, flash_map.c, flash_dev.c) | $(num $usb_flash) | | 0 | | (TinyUSB's DFU class leaves flash to the application) |"
+    out "| **USB device core + DFU class**: usbd.c ($(num $usbd)) + dfu.c ($(num $dfu)) | $(num $((usbd + dfu))) | $(num $(m4_sum usb_dfu ':(usbd|dfu)\.c' 5)) | $(num $usb_ram): the caller's objects struct usb_device $(num "$ram_usb") + struct dfu $(num "$ram_dfu"), plus $(m4_ram usb_dfu ':(usbd|dfu)\.c') B static | text <= 3,600 ($([ $((usbd + dfu)) -le 3600 ] && echo met || echo "missed by $((usbd + dfu - 3600)) B")); RAM <= 4,454 ($([ $usb_ram -le 4454 ] && echo met || echo "missed by $((usb_ram - 4454)) B")) | TinyUSB device core + DFU: 4,492 text, 4,454 bss |"
+    out "| flash path DFU downloads through (stream_writer.c, flash_map.c, flash_dev.c) | $(num $usb_flash) | | | | (TinyUSB's DFU class leaves flash to the application) |"
     out "| newlib-nano memcpy/memmove/memset (USB link) | $(num $usb_libc) | | | | |"
+    out ""
+    result footprint_usb_dfu_text_bytes $((usbd + dfu))
+    result footprint_usb_dfu_caller_ram_bytes $usb_ram
 
-    # Stack: the RAM the boot logic does use (static RAM is only boot_buf).
-    mkdir -p "$FP/su"
-    local f
-    for f in boot/boot.c boot/boot_trailer.c image/image.c image/image_validate.c; do
-        $cc -fstack-usage -c "$ROOT/$f" -o "$FP/su/$(basename "$f" .c).o"
-    done
-    local frames chain
-    frames=$(cat "$FP"/su/*.su | awk -F'\t' '{ n = split($1, p, ":"); print p[n], $2 }')
-    chain=$(printf '%s\n' "$frames" | awk '$1 ~ /^(boot_go|image_validate|image_hash_compute|hash_range)$/ { s += $2; d = d sep $1 " " $2; sep = " + " } END { print d " = " s }')
-    out "| stack (not static RAM): deepest frames on the validation path, -fstack-usage: $chain B, plus the crypto's own and the validate callback's | | | $(printf '%s\n' "$chain" | awk '{ print $NF }') (stack) | | MCUboot's 3,444 B bss is static |"
-
-    # With crypto: crypto/crypto_host.c over mbedTLS built for Cortex-M4.
-    local src
+    # mbedTLS for Cortex-M4 (verify-only configuration), once for all builds.
+    local src have_mbed=1
     if ! src=$(fetch_mbedtls); then
-        out "| with crypto | not measured | | | | mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28) |"
+        have_mbed=0
+        out "mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28): builds without crypto only."
         out ""
-        return
+    else
+        mkdir -p "$FP/mbedtls"
+        local mflags=($M4_CFLAGS -fcallgraph-info=su -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"')
+        local f i=0
+        for f in "$src"/library/*.c; do
+            (cd "$FP/mbedtls" && arm-none-eabi-gcc "${mflags[@]}" -c "$f" -o "$(basename "$f" .c).o" 2>>"$FP/mbedtls.log") &
+            i=$((i + 1))
+            [ $((i % ${BENCH_JOBS:-2})) = 0 ] && wait
+        done
+        wait
+        if [ -f "$FP/mbedtls/rsa.o" ] && [ -f "$FP/mbedtls/ecdsa.o" ]; then
+            arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
+        else
+            have_mbed=0; out "mbedTLS cross build failed (see $FP/mbedtls.log): builds without crypto only."; out ""
+        fi
     fi
-    mkdir -p "$FP/mbedtls"
-    local mflags=($M4_CFLAGS -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"')
-    local f i=0 failed=0
-    for f in "$src"/library/*.c; do
-        arm-none-eabi-gcc "${mflags[@]}" -c "$f" -o "$FP/mbedtls/$(basename "$f" .c).o" 2>>"$FP/mbedtls.log" &
-        i=$((i + 1))
-        [ $((i % ${BENCH_JOBS:-2})) = 0 ] && { wait || failed=1; }
+    # The same mbedTLS for the host, for the heap figure (bench/footprint/heap_sig.c).
+    if [ $have_mbed = 1 ]; then
+        mkdir -p "$FP/mbedtls-host"
+        local i=0 f
+        for f in "$src"/library/*.c; do
+            (cd "$FP/mbedtls-host" && cc -Os -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' \
+                -c "$f" -o "$(basename "$f" .c).o" 2>>"$FP/mbedtls-host.log") &
+            i=$((i + 1))
+            [ $((i % ${BENCH_JOBS:-2})) = 0 ] && wait
+        done
+        wait
+        ar rcs "$FP/libmbedcrypto-host.a" "$FP"/mbedtls-host/*.o
+        [ -x "$BUILD/bin/dfuimg" ] && make_signed_images
+    fi
+
+    out "Bootloader builds (CMake options of common/config.h; each a real build of the core in $FP/builds/NAME):"
+    out ""
+    out "| build | options | boot logic | + signature glue (crypto adapter) | = boot logic with glue | whole bootloader with mbedTLS | static RAM | worst-case stack | crypto heap | RAM total |"
+    out "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    local v name what opts defs
+    local -A LOGIC GLUE WHOLE RAMT STK HEAP
+    for v in "${FP_VARIANTS[@]}"; do
+        IFS='|' read -r name what opts <<<"$v"
+        if [ "$name" != as-built ]; then
+            # shellcheck disable=SC2086
+            fp_core "$name" $opts >"$FP/defs-$name" || { out "| $name | build failed (see $FP/builds/$name/build.log) | | | | | | | | |"; continue; }
+        fi
+        defs=$(cat "$FP/defs-$name")
+        lib=$FP/builds/$name/lib/libdfuboot_core.a
+        mkdir -p "$FP/$name"
+        # shellcheck disable=SC2086
+        $cc $defs -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/$name/boot_root.o"
+        m4_link "boot-$name" "$FP/$name/boot_root.o" "$lib"
+        LOGIC[$name]=$(m4_sum "boot-$name" "$BOOT_LOGIC_RE")
+        result "footprint_${name//-/_}_boot_logic_text_bytes" "${LOGIC[$name]}"
+        if [ $have_mbed = 0 ]; then
+            out "| $name | $what | $(num ${LOGIC[$name]}) | | | | | | | |"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        (cd "$FP/$name" && $cc $defs -fcallgraph-info=su -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
+            '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/crypto/crypto_host.c" -o crypto_host.o &&
+            $cc $defs -fcallgraph-info=su -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o boot_root_crypto.o)
+        m4_link "bl-$name" "$FP/$name/boot_root_crypto.o" "$FP/$name/crypto_host.o" "$lib" "$FP/libmbedcrypto-m4.a"
+        local logic glue whole sram
+        logic=$(m4_sum "bl-$name" "$BOOT_LOGIC_RE"); glue=$(m4_sum "bl-$name" '^crypto_host')
+        whole=$(($(arm-none-eabi-size "$FP/bl-$name.elf" | awk 'NR == 2 { print $1 }') - $(m4_sum "bl-$name" '^boot_root')))
+        sram=$(($(m4_ram "bl-$name" '.') - $(m4_ram "bl-$name" '^boot_root')))
+        # Worst-case stack from bench_root (the bootloader's main) down.
+        python3 "$ROOT/bench/footprint/stack.py" bench_root \
+            --indirect 'image_validate\.c=(^|:)host_' --indirect 'flash_dev\.c|flash_map\.c=(^|:)drv_' \
+            --indirect 'boot\.c=(^|:)(boot_image_validate|vlog|jump)$' --indirect 'pk\.c=_wrap$' \
+            $(find "$FP/builds/$name" -name '*.ci') "$FP/$name"/*.ci "$FP"/mbedtls/*.ci >"$FP/stack-$name.txt"
+        STK[$name]=$(awk '/^stack / { print $2 }' "$FP/stack-$name.txt")
+        # Heap of the signature check (host build of the same sources).
+        local alg="" h=0
+        case $name in rsa*|as-built|all) alg=rsa2048 ;; ecdsa) alg=ecdsa-p256 ;; esac
+        if [ -n "$alg" ] && [ -f "$DATA/$alg.img" ]; then
+            # shellcheck disable=SC2086
+            cc -Os -std=c11 -I"$ROOT" $defs -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
+                '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -Wl,--wrap=calloc,--wrap=free \
+                "$ROOT/bench/footprint/heap_sig.c" "$ROOT/crypto/crypto_host.c" "$ROOT/bench/footprint/sodium_stub/stub.c" \
+                "$FP/libmbedcrypto-host.a" -o "$FP/$name/heap_sig" 2>>"$FP/$name/heap.log" &&
+                "$FP/$name/heap_sig" "$DATA/$alg.img" "$DATA/$alg.der" $alg >"$FP/$name/heap.out" 2>>"$FP/$name/heap.log" &&
+                h=$(sed -n 's/^heap_peak=\([0-9]*\) blocks=\([0-9]*\).*/\1 \2/p' "$FP/$name/heap.out" | awk '{ print $1 + 8 * $2 }')
+        fi
+        HEAP[$name]=$h
+        LOGIC[$name]=$logic; GLUE[$name]=$glue; WHOLE[$name]=$whole
+        RAMT[$name]=$((sram + STK[$name] + h))
+        local hs="${h}"; [ -n "$alg" ] || hs="not measured (libsodium not cross-built)"
+        out "| $name | $what | $(num $logic) | $(num $glue) | $(num $((logic + glue))) | $(num $whole) | $(num $sram) | $(num ${STK[$name]}) | $(num $hs) | $(num ${RAMT[$name]}) |"
+        local k=${name//-/_}
+        result "footprint_${k}_sig_glue_text_bytes" "$glue"
+        result "footprint_${k}_bootloader_text_bytes" "$whole"
+        result "footprint_${k}_static_ram_bytes" "$sram"
+        result "footprint_${k}_stack_bytes" "${STK[$name]}"
+        [ -n "$alg" ] && result "footprint_${k}_heap_bytes" "$h"
+        result "footprint_${k}_ram_bytes" "${RAMT[$name]}"
     done
-    wait || failed=1
-    [ -f "$FP/mbedtls/rsa.o" ] && [ -f "$FP/mbedtls/ecdsa.o" ] ||
-        { out "| with crypto | not measured (mbedTLS cross build failed, see $FP/mbedtls.log) | | | | |"; out ""; return; }
-    arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
-    $cc -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
-        '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/crypto/crypto_host.c" -o "$FP/crypto_host.c.obj"
-    $cc -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root_crypto.o"
-    m4_link boot-crypto "$FP/boot_root_crypto.o" "$FP/nolog/boot.c.obj" "$FP/crypto_host.c.obj" "$lib" "$FP/libmbedcrypto-m4.a"
-    local c_mbed c_adapt c_gcc c_libc c_ram c_all
-    c_mbed=$(m4_sum boot-crypto '^libmbedcrypto'); c_adapt=$(m4_sum boot-crypto '^crypto_host')
-    c_gcc=$(m4_sum boot-crypto '^libgcc'); c_libc=$(m4_sum boot-crypto '^libc')
-    c_ram=$(m4_ram boot-crypto '^libmbedcrypto|^crypto_host')
-    c_all=$(arm-none-eabi-size "$FP/boot-crypto.elf" | awk 'NR == 2 { print $1 }')
-    out "| crypto: crypto/crypto_host.c adapter ($(num $c_adapt)) + mbedTLS $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/version.h") RSA-2048 PSS + ECDSA P-256 + SHA-256, MCUboot-like config ($(num $c_mbed)) + libgcc division ($(num $c_gcc)) | $(num $((c_adapt + c_mbed + c_gcc))) | $(num $(m4_sum boot-crypto '^libmbedcrypto|^crypto_host' 5)) | $(num $c_ram) | | MCUboot's figure excludes crypto |"
-    out "| **bootloader with crypto, whole link** (boot logic without logs + flash layer + crypto + newlib-nano incl. malloc: $(num $c_libc)) | $(num $((c_all - $(m4_sum boot-crypto '^boot_root')))) | | $(num $(($(m4_ram boot-crypto '.') - $(m4_ram boot-crypto '^boot_root')))) | | |"
     out ""
-    out "Largest mbedTLS objects in that link: $(grep '^libmbedcrypto' "$FP/boot-crypto.sizes" | sort -k2 -n -r | head -5 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+    out "Boot logic = boot.c, boot_trailer.c, boot_image.c, image.c, image_validate.c as linked (the flash layer is not in it);"
+    out "signature glue = crypto/crypto_host.c (SHA-256 calls, key parsing, the verify calls); whole bootloader = the link"
+    out "(boot logic, flash layer, adapter, mbedTLS, newlib-nano incl. malloc, libgcc) less the root's stubs. Stack: the deepest"
+    out "call chain from bench_root (GCC -fcallgraph-info=su over the core, the adapter and mbedTLS; calls through the ops"
+    out "structs resolved to every possible target; newlib/libgcc frames not included). Heap: peak bytes mbedTLS requests in one"
+    out "signature check (host build of the same sources and configuration) + 8 B per live block (newlib's malloc header)."
+    out "Ed25519: libsodium is not cross-built, so only its glue is counted (the library is stubbed)."
     out ""
+    if [ -n "${WHOLE[rsa]:-}" ]; then
+        local lg=$((LOGIC[rsa] + GLUE[rsa])) wh=${WHOLE[rsa]} rm=${RAMT[rsa]}
+        result boot_logic_with_sig_glue_text_bytes $lg
+        result bootloader_rsa_only_text_bytes $wh
+        result bootloader_ram_bytes $rm
+        result boot_logic_with_sig_glue_vs_mcuboot_ratio "$(ratio $lg 6034)"
+        out "| goal (RSA-2048 only build, no log, no failure reasons) | result | verdict |"
+        out "|---|---:|---|"
+        out "| boot logic with its signature glue <= 5,430 B (0.9x MCUboot's 6,034 B) | $(num $lg) ($(ratio $lg 6034)x MCUboot) | $([ $lg -le 5430 ] && echo met || echo "missed by $((lg - 5430)) B") |"
+        out "| whole RSA-only bootloader with mbedTLS <= 14,570 B (MCUboot's) | $(num $wh) | $([ $wh -le 14570 ] && echo met || echo "missed by $((wh - 14570)) B") |"
+        out "| bootloader RAM (static + worst-case stack + crypto heap) <= 6,144 B | $(num $rm) | $([ $rm -le 6144 ] && echo met || echo "missed by $((rm - 6144)) B") |"
+        out ""
+        out "Deepest stack path (rsa build): $(sed -n 's/^path //p' "$FP/stack-rsa.txt" | sed "s|$ROOT/||g")."
+        out "(frames in bytes; calls through ops structs resolved to every possible target)"
+        out "$(grep -h '^unresolved\|^recursion' "$FP/stack-rsa.txt" | tr '\n' ' ')"
+        out ""
+        out "Largest objects in the rsa link: $(sort -k2 -n -r "$FP/bl-rsa.sizes" | head -8 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+        out ""
+    fi
 }
 
 # write_results: results.json from the collected lines. A run of some

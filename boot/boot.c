@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/config.h"
 #include "common/errors.h"
 
 #ifndef BOOT_COPY_BUF_SIZE
@@ -20,9 +21,16 @@ struct bctx {
     struct boot_geo g;
 };
 
-#define LOG_INF(b, ...) sys_log((b)->sys, SYS_LOG_INF, __VA_ARGS__)
-#define LOG_WRN(b, ...) sys_log((b)->sys, SYS_LOG_WRN, __VA_ARGS__)
-#define LOG_ERR(b, ...) sys_log((b)->sys, SYS_LOG_ERR, __VA_ARGS__)
+/* Log lines up to CONFIG_DFUBOOT_LOG_LEVEL (common/config.h); the others,
+ * and their strings, are compiled out. */
+#define BOOT_LOG(b, lvl, min, ...)                                                                              \
+    do {                                                                                                       \
+        if (CONFIG_DFUBOOT_LOG_LEVEL >= (min))                                                                 \
+            sys_log((b)->sys, (lvl), __VA_ARGS__);                                                             \
+    } while (0)
+#define LOG_INF(b, ...) BOOT_LOG(b, SYS_LOG_INF, 3, __VA_ARGS__)
+#define LOG_WRN(b, ...) BOOT_LOG(b, SYS_LOG_WRN, 2, __VA_ARGS__)
+#define LOG_ERR(b, ...) BOOT_LOG(b, SYS_LOG_ERR, 1, __VA_ARGS__)
 
 static uint32_t area_a(const struct bctx *b, const struct flash_area *fa)
 {

@@ -8,6 +8,7 @@
 #include <mbedtls/sha256.h>
 #include <sodium.h>
 
+#include "common/config.h"
 #include "common/errors.h"
 #include "crypto/crypto.h"
 
@@ -122,13 +123,15 @@ static int host_ed25519_verify(const uint8_t *key, size_t key_len, const uint8_t
     return crypto_sign_verify_detached(sig, msg, msg_len, key + 12) == 0 ? DFB_OK : DFB_ESIG;
 }
 
+/* Only the algorithms the build selects (common/config.h): the others'
+ * glue, and the library code only they call, are left out of the link. */
 static const struct image_crypto host_crypto = {
     .sha256_init = host_sha256_init,
     .sha256_update = host_sha256_update,
     .sha256_finish = host_sha256_finish,
-    .rsa_pss_verify = host_rsa_pss_verify,
-    .ecdsa_p256_verify = host_ecdsa_p256_verify,
-    .ed25519_verify = host_ed25519_verify,
+    .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? host_rsa_pss_verify : 0,
+    .ecdsa_p256_verify = CONFIG_DFUBOOT_SIG_ECDSA_P256 ? host_ecdsa_p256_verify : 0,
+    .ed25519_verify = CONFIG_DFUBOOT_SIG_ED25519 ? host_ed25519_verify : 0,
 };
 
 const struct image_crypto *crypto_adapter(void)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "common/config.h"
 #include "common/errors.h"
 #include "image/image_validate.h"
 
@@ -115,19 +116,19 @@ static int verify_sig(const struct image_validate_cfg *cfg, const struct image_k
     case IMAGE_TLV_RSA3072_PSS:
         if (len != (type == IMAGE_TLV_RSA2048_PSS ? 256u : 384u))
             return DFB_ESIG;
-        if (c->rsa_pss_verify == 0)
+        if (!CONFIG_DFUBOOT_SIG_RSA || c->rsa_pss_verify == 0)
             return DFB_ENOTSUP;
         return c->rsa_pss_verify(key->der, key->len, digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
     case IMAGE_TLV_ECDSA_SIG:
         if (len > ECDSA_SIG_MAX)
             return DFB_ESIG;
-        if (c->ecdsa_p256_verify == 0)
+        if (!CONFIG_DFUBOOT_SIG_ECDSA_P256 || c->ecdsa_p256_verify == 0)
             return DFB_ENOTSUP;
         return c->ecdsa_p256_verify(key->der, key->len, digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
     case IMAGE_TLV_ED25519:
         if (len != 64)
             return DFB_ESIG;
-        if (c->ed25519_verify == 0)
+        if (!CONFIG_DFUBOOT_SIG_ED25519 || c->ed25519_verify == 0)
             return DFB_ENOTSUP;
         return c->ed25519_verify(key->der, key->len, digest, IMAGE_SHA256_SIZE, sig) == DFB_OK ? DFB_OK
                                                                                               : DFB_ESIG;
@@ -151,9 +152,12 @@ static int hash_tlv(const struct image_crypto *c, const struct flash_area *fa, c
 
 static int fail(struct image_info *info, int rc, const char *why)
 {
-    info->reason = why;
+    info->reason = why != 0 ? why : rc == DFB_OK ? "ok" : "invalid";
     return rc;
 }
+
+/* The reason strings exist only with CONFIG_DFUBOOT_FAIL_REASONS. */
+#define FAIL(info, rc, why) fail((info), (rc), CONFIG_DFUBOOT_FAIL_REASONS ? (why) : 0)
 
 int image_validate(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
                    struct image_info *info)
@@ -176,29 +180,29 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
 
     rc = image_header_read(fa, off, &info->hdr);
     if (rc == DFB_ENOENT)
-        return fail(info, rc, "no image (erased header)");
+        return FAIL(info, rc, "no image (erased header)");
     if (rc == DFB_EBADIMAGE && info->hdr.magic != IMAGE_MAGIC)
-        return fail(info, rc, "bad image magic");
+        return FAIL(info, rc, "bad image magic");
     if (rc == DFB_EBADIMAGE)
-        return fail(info, rc, "header size smaller than 32");
+        return FAIL(info, rc, "header size smaller than 32");
     if (rc == DFB_EOVERFLOW)
-        return fail(info, rc, "header sizes overflow");
+        return FAIL(info, rc, "header sizes overflow");
     if (rc == DFB_ERANGE)
-        return fail(info, rc, "image larger than its area");
+        return FAIL(info, rc, "image larger than its area");
     if (rc != DFB_OK)
-        return fail(info, rc, "flash read error");
+        return FAIL(info, rc, "flash read error");
     rc = image_layout_read(fa, off, &info->hdr, &info->lay);
     if (rc == DFB_EBADIMAGE)
-        return fail(info, rc, "bad TLV info (magic or protected size)");
+        return FAIL(info, rc, "bad TLV info (magic or protected size)");
     if (rc == DFB_ERANGE)
-        return fail(info, rc, "TLV area extends past the end of the area");
+        return FAIL(info, rc, "TLV area extends past the end of the area");
     if (rc != DFB_OK)
-        return fail(info, rc, "cannot read the TLV info");
+        return FAIL(info, rc, "cannot read the TLV info");
     info->total_size = info->lay.end - off;
 
     rc = image_hash_compute(cfg->crypto, fa, &info->lay, info->hash);
     if (rc != DFB_OK)
-        return fail(info, rc, "cannot hash the image");
+        return FAIL(info, rc, "cannot hash the image");
 
     image_tlv_iter_begin_layout(&it, fa, &info->lay, IMAGE_TLV_ANY, false);
     for (;;) {
@@ -206,14 +210,14 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
         if (rc == 0)
             break;
         if (rc < 0)
-            return fail(info, rc, rc == DFB_EBADIMAGE ? "TLV entry overruns its area" : "cannot read a TLV");
+            return FAIL(info, rc, rc == DFB_EBADIMAGE ? "TLV entry overruns its area" : "cannot read a TLV");
         if (tlv.is_protected) {
             if (tlv.type == IMAGE_TLV_SEC_CNT) {
                 if (tlv.len != 4)
-                    return fail(info, DFB_EBADIMAGE, "SEC_CNT TLV is not 4 bytes");
+                    return FAIL(info, DFB_EBADIMAGE, "SEC_CNT TLV is not 4 bytes");
                 rc = flash_area_read(fa, tlv.off, buf, 4);
                 if (rc != DFB_OK)
-                    return fail(info, rc, "cannot read a TLV");
+                    return FAIL(info, rc, "cannot read a TLV");
                 if (!info->has_security_counter) {
                     info->has_security_counter = true;
                     info->security_counter = get_le32(buf);
@@ -223,12 +227,12 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
         }
         if (tlv.type == IMAGE_TLV_SHA256) {
             if (tlv.len != IMAGE_SHA256_SIZE)
-                return fail(info, DFB_EHASH, "SHA256 TLV has a wrong length");
+                return FAIL(info, DFB_EHASH, "SHA256 TLV has a wrong length");
             rc = flash_area_read(fa, tlv.off, buf, IMAGE_SHA256_SIZE);
             if (rc != DFB_OK)
-                return fail(info, rc, "cannot read a TLV");
+                return FAIL(info, rc, "cannot read a TLV");
             if (memcmp(buf, info->hash, IMAGE_SHA256_SIZE) != 0)
-                return fail(info, DFB_EHASH, "image hash does not match the SHA256 TLV");
+                return FAIL(info, DFB_EHASH, "image hash does not match the SHA256 TLV");
             hash_found = true;
             continue;
         }
@@ -253,10 +257,10 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
                 rc = hash_tlv(cfg->crypto, fa, &tlv, h);
             }
             if (rc != DFB_OK)
-                return fail(info, rc, "cannot read a TLV");
+                return FAIL(info, rc, "cannot read a TLV");
             key_id = find_key(cfg, h, &rc);
             if (rc != DFB_OK)
-                return fail(info, rc, "cannot hash a key");
+                return FAIL(info, rc, "cannot hash a key");
             if (key_id < 0)
                 key_unknown = true;
             continue;
@@ -271,7 +275,7 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
             } else {
                 rc = flash_area_read(fa, tlv.off, buf, tlv.len);
                 if (rc != DFB_OK)
-                    return fail(info, rc, "cannot read a TLV");
+                    return FAIL(info, rc, "cannot read a TLV");
                 sig_rc = verify_sig(cfg, &cfg->keys[key_id], tlv.type, info->hash, buf, tlv.len);
             }
             sig_checked = true;
@@ -286,19 +290,19 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
         }
     }
     if (!hash_found)
-        return fail(info, DFB_EHASH, "no SHA256 TLV");
+        return FAIL(info, DFB_EHASH, "no SHA256 TLV");
     if (!have_keys)
-        return fail(info, DFB_OK, "ok");
+        return FAIL(info, DFB_OK, "ok");
     if (!sig_checked) {
         if (key_unknown)
-            return fail(info, DFB_ENOKEY, "the image's key is not a built-in key");
+            return FAIL(info, DFB_ENOKEY, "the image's key is not a built-in key");
         if (!key_named)
-            return fail(info, DFB_ESIG, cfg->match == IMAGE_MATCH_PUBKEY ? "no PUBKEY TLV" : "no KEYHASH TLV");
-        return fail(info, DFB_ESIG, "no signature for the image's key");
+            return FAIL(info, DFB_ESIG, cfg->match == IMAGE_MATCH_PUBKEY ? "no PUBKEY TLV" : "no KEYHASH TLV");
+        return FAIL(info, DFB_ESIG, "no signature for the image's key");
     }
     if (sig_rc == DFB_ENOTSUP)
-        return fail(info, sig_rc, "signature algorithm not supported by this build");
+        return FAIL(info, sig_rc, "signature algorithm not supported by this build");
     if (sig_rc != DFB_OK)
-        return fail(info, DFB_ESIG, "signature does not verify");
-    return fail(info, DFB_OK, "ok");
+        return FAIL(info, DFB_ESIG, "signature does not verify");
+    return FAIL(info, DFB_OK, "ok");
 }
