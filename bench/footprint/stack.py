@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Worst-case stack depth of a link, from GCC's -fcallgraph-info=su files.
 
-  stack.py ROOT [--indirect FILE_RE=TARGET_RE ...] CI_FILE...
+  stack.py ROOT [--indirect CALLER_RE=TARGET_RE ...] [--never FUNC ...] CI_FILE...
 
 Each .ci file gives every function's own frame ("N bytes (static)") and its
 calls. The depth of a function is its frame plus the deepest of its callees.
 Calls through a pointer (GCC's __indirect_call placeholder) are resolved by
-the --indirect rules: a call from a function defined in a file matching
-FILE_RE may reach any function whose name matches TARGET_RE (all of them are
-assumed, which is the worst case). Functions without a .ci file (newlib,
+the --indirect rules: a call from a function whose "file:line name"
+matches CALLER_RE may reach any function whose name matches TARGET_RE (all
+of them are assumed, which is the worst case). --never names a function
+that is linked but cannot run (e.g. a branch on a constant argument). Functions without a .ci file (newlib,
 libgcc) count 0 and are listed; a recursive call is cut and listed.
 Prints "stack BYTES" and the deepest path."""
 import re
@@ -18,12 +19,14 @@ import sys
 def main():
     args = sys.argv[1:]
     root = args.pop(0)
-    rules, files = [], []
+    rules, files, never = [], [], set()
     while args:
         a = args.pop(0)
         if a == "--indirect":
             f, t = args.pop(0).split("=", 1)
             rules.append((re.compile(f), re.compile(t)))
+        elif a == "--never":
+            never.add(args.pop(0))
         else:
             files.append(a)
     frame, where, calls = {}, {}, {}
@@ -48,12 +51,14 @@ def main():
     def callees(fn):
         out = set()
         for c in calls.get(fn, ()):
+            if c in never:
+                continue
             if c != "__indirect_call":
                 out.add(c)
                 continue
             hit = False
             for fre, tre in rules:
-                if fre.search(where.get(fn, "")):
+                if fre.search(where.get(fn, "") + " " + fn):
                     out |= {t for t in frame if tre.search(t)}
                     hit = True
             if not hit:
