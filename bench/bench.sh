@@ -3,7 +3,7 @@
 #
 #   bench/bench.sh [BUILD_DIR] [SECTION...]
 #
-# Sections: flash dfu usbip validate footprint (default: all). BUILD_DIR (default
+# Sections: flash powerloss dfu usbip validate footprint (default: all). BUILD_DIR (default
 # build) must hold a host build (`make build`); the footprint section also
 # uses the Cortex-M4 build in BUILD_DIR/cortex-m4 (`make cross`).
 # Data and raw outputs go to BUILD_DIR/bench/data; the tables are also
@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
-ALL="flash dfu usbip validate footprint"
+ALL="flash powerloss dfu usbip validate footprint"
 SECTIONS=${*:-$ALL}
 ALL_SECTIONS=0; [ "$SECTIONS" = "$ALL" ] && ALL_SECTIONS=1
 FP=
@@ -332,6 +332,37 @@ section_flash() {
         done
     done
     out ""
+}
+
+# ------------------------------------------- 1c. the power-loss sweep
+# The test's full sweep (boot/tests/test_boot_powerloss.c), timed: it is
+# part of `make test` since it snapshots by fork instead of replaying.
+section_powerloss() {
+    local t=$BUILD/tests/test_boot_powerloss
+    out "## 1c. Power-loss sweep (boot/tests/test_boot_powerloss, part of make test)"
+    out ""
+    if [ ! -x "$t" ]; then out "missing $t (make build)"; out ""; return; fi
+    local full sample
+    full=$( { TIMEFORMAT='%R %U %S'; time "$t" >"$DATA/powerloss-full.out" 2>"$DATA/powerloss-full.err"; } 2>&1 ) ||
+        { out "the full sweep FAILED (see $DATA/powerloss-full.err)"; out ""; return; }
+    sample=$( { TIMEFORMAT='%R %U %S'; time env DFUBOOT_SWEEP=sample "$t" >"$DATA/powerloss-sample.out" 2>&1; } 2>&1 ) || true
+    collect "$DATA/powerloss-full.out"
+    local pts; pts=$(sed -n 's/^result: powerloss_full_points //p' "$DATA/powerloss-full.out")
+    local fw fc sw sc
+    set -- $full; fw=$1; fc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", u + s }')
+    set -- $sample; sw=$1; sc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", u + s }')
+    out "| sweep | points (cuts tried) | wall time | CPU time (user + sys) |"
+    out "|---|---:|---:|---:|"
+    out "| full (the default, every operation, clean and torn, 10 second cuts after each) | $(num "$pts") | $fw s | $fc s |"
+    out "| sampled (DFUBOOT_SWEEP=sample, what make test ran before) | $(num "$(sed -n 's/^interruption points tried: \([0-9]*\).*/\1/p' "$DATA/powerloss-sample.out")") | $sw s | $sc s |"
+    out ""
+    out "Goal: the full sweep adds at most 20 s to make test on this 2-CPU machine: it adds $(awk -v a="$fw" -v b="$sw" 'BEGIN { printf "%.1f", a - b }') s of wall"
+    out "time here (full - sampled, both measured now, machine shared), $(awk -v a="$fc" -v b="$sc" 'BEGIN { printf "%.1f", (a - b) / 2 }') s on two idle CPUs ((CPU full - CPU sampled) / 2)."
+    out ""
+    result powerloss_full_wall_s "$fw"
+    result powerloss_full_cpu_s "$fc"
+    result powerloss_sample_wall_s "$sw"
+    result powerloss_added_wall_s "$(awk -v a="$fw" -v b="$sw" 'BEGIN { printf "%.1f", a - b }')"
 }
 
 # ------------------------------------------------------------ 2. download
