@@ -36,13 +36,18 @@ static int erase_until(struct stream_writer *sw, uint32_t end)
         struct flash_sector s;
         int rc = flash_area_sector_at(sw->fa, sw->erased_end, &s);
 
-        if (rc == DFB_OK)
+        if (rc == DFB_OK && !(sw->skip_erased && flash_area_is_erased(sw->fa, s.off, s.size) == 1))
             rc = flash_area_erase(sw->fa, s.off, s.size);
         if (rc != DFB_OK)
             return rc;
         sw->erased_end = s.off + s.size;
     }
     return DFB_OK;
+}
+
+void stream_writer_skip_erased(struct stream_writer *sw, int on)
+{
+    sw->skip_erased = on != 0;
 }
 
 /* Programs `len` bytes of the buffer (len a multiple of the write block). */
