@@ -8,7 +8,7 @@
 #include "common/errors.h"
 
 /* What to do once the host has the answer (status stage complete). */
-enum { AFTER_NONE, AFTER_PROGRAM, AFTER_WAIT_RESET, AFTER_RESTART, AFTER_ENTER_DFU };
+enum { AFTER_NONE, AFTER_WAIT_RESET, AFTER_RESTART, AFTER_ENTER_DFU };
 
 #define R(req) (1u << DFU_##req)
 #define IN_REQUESTS (R(UPLOAD) | R(GETSTATUS) | R(GETSTATE))
@@ -101,16 +101,108 @@ static void enter_dfu_mode(struct dfu *d)
     set_state(d, DFU_IDLE, DFU_OK);
 }
 
-/* Modelled time to program the pending block, in ms (rounded up). */
-static uint32_t busy_ms(const struct dfu *d)
+/* ------------------------------------------------------------------------
+ * Block buffers. Events hand a filled buffer to the task (owner TASK, tagged
+ * with the download's epoch and the block's sequence number); the task
+ * programs it and hands it back (owner USB). Nothing here touches flash. */
+
+static uint8_t *buffer(const struct dfu *d, uint8_t i)
 {
-    return (stream_writer_estimate_us(&d->sw, d->pending) + 999) / 1000;
+    return d->cfg->buffers + (uint32_t)i * d->cfg->transfer_size;
 }
 
-static void program(struct dfu *d)
+/* A buffer the host may fill now, or -1. */
+static int free_buffer(const struct dfu *d)
 {
-    d->block_err = status_of(stream_writer_write(&d->sw, d->buf, d->pending));
-    d->pending = 0;
+    for (uint8_t i = 0; i < d->cfg->buffer_count; i++)
+        if (d->buf_owner[i] == DFU_BUF_USB)
+            return i;
+    return -1;
+}
+
+static uint32_t write_align(const struct dfu *d)
+{
+    return flash_area_align(d->cfg->slot1);
+}
+
+/* The sequence number of the block the task programs next. */
+static uint16_t task_next(const struct dfu *d)
+{
+    return d->task_epoch == d->epoch ? d->next_seq : 0;
+}
+
+/* Bytes of queued block `i` not yet programmed. */
+static uint32_t block_left(const struct dfu *d, uint8_t i)
+{
+    if (d->task_epoch == d->epoch && d->buf_seq[i] == d->next_seq && d->prog_left != 0)
+        return d->prog_left;
+    return d->buf_len[i];
+}
+
+/* Bytes queued for the task and not yet programmed, in this download. */
+static uint32_t bytes_pending(const struct dfu *d)
+{
+    uint32_t n = 0;
+
+    for (uint8_t i = 0; i < d->cfg->buffer_count; i++)
+        if (d->buf_owner[i] == DFU_BUF_TASK && d->buf_epoch[i] == d->epoch)
+            n += block_left(d, i);
+    return n;
+}
+
+/* Bytes until the oldest queued block is programmed (its buffer frees). */
+static uint32_t oldest_left(const struct dfu *d)
+{
+    for (uint8_t i = 0; i < d->cfg->buffer_count; i++)
+        if (d->buf_owner[i] == DFU_BUF_TASK && d->buf_epoch[i] == d->epoch && d->buf_seq[i] == task_next(d))
+            return block_left(d, i);
+    return d->prog_left;
+}
+
+/* A writer for a new download. It erases slot1 from its first sector on,
+ * not from the download offset: after a swap the sectors before the offset
+ * still hold an old image header, which MCUboot takes for a misplaced
+ * upload ("Secondary header magic detected in first sector"). */
+static int start_writer(const struct dfu_config *cfg, struct stream_writer *sw)
+{
+    int rc = stream_writer_init(sw, cfg->slot1, 0, 0, cfg->slot1_offset, cfg->slot1_limit);
+
+    return rc != DFB_OK ? rc : stream_writer_erase_from(sw, 0);
+}
+
+/* Modelled time (ms, rounded up, at least 1) for the task to program
+ * `len` more bytes, with the erases they need. It reads the task's writer
+ * without a lock (an estimate taken while the task moves on is off by at
+ * most one step); for a download the task has not started yet it models a
+ * fresh writer. */
+static uint32_t busy_ms(const struct dfu *d, uint32_t len)
+{
+    const struct stream_writer *sw = &d->sw;
+    struct stream_writer fresh;
+    uint32_t ms;
+
+    if (d->task_epoch != d->epoch && start_writer(d->cfg, &fresh) == DFB_OK)
+        sw = &fresh;
+    ms = sw->fa != 0 ? (stream_writer_estimate_us(sw, len) + 999) / 1000 : 0;
+    return ms != 0 ? ms : 1;
+}
+
+/* The task's verdict on this download, or DFU_OK. */
+static uint8_t task_status(const struct dfu *d)
+{
+    return d->task_status_epoch == d->epoch ? d->task_status : DFU_OK;
+}
+
+/* Forgets the download in progress (ABORT, reset, alt change, error): the
+ * task drops its queued blocks at its next step. */
+static void end_download(struct dfu *d)
+{
+    d->reject = DFU_OK;
+    d->epoch++;
+    d->seq = 0;
+    d->queued = 0;
+    d->expected = 0;
+    d->last_block = 0;
 }
 
 static int get_status(struct dfu *d, struct usbd_ctrl *c)
@@ -118,32 +210,50 @@ static int get_status(struct dfu *d, struct usbd_ctrl *c)
     uint32_t poll = 0;
 
     switch (d->state) {
+    case DFU_IDLE:
+        /* after an ABORT the task may still be finishing a flash step */
+        if (free_buffer(d) < 0)
+            poll = busy_ms(d, oldest_left(d));
+        break;
     case DFU_DNLOAD_SYNC:
     case DFU_DNBUSY:
-        if (d->pending != 0) {
-            poll = busy_ms(d);
+        if (d->reject != DFU_OK) {
+            set_state(d, DFU_ERROR, d->reject);
+        } else if (task_status(d) != DFU_OK) {
+            set_state(d, DFU_ERROR, task_status(d));
+        } else if (d->last_block && bytes_pending(d) != 0) {
+            /* the last block: report it programmed only when it is, so
+             * the manifestation that follows is quick */
             d->state = DFU_DNBUSY;
-            d->after = AFTER_PROGRAM;
-        } else if (d->block_err != DFU_OK) {
-            set_state(d, DFU_ERROR, d->block_err);
-        } else {
+            poll = busy_ms(d, bytes_pending(d));
+        } else if (free_buffer(d) >= 0) {
             d->state = DFU_DNLOAD_IDLE;
+        } else {
+            /* both buffers queued: the oldest one frees first */
+            d->state = DFU_DNBUSY;
+            poll = busy_ms(d, oldest_left(d));
         }
         break;
     case DFU_MANIFEST_SYNC:
-        if (d->block_err != DFU_OK) {
-            set_state(d, DFU_ERROR, d->block_err);
+    case DFU_MANIFEST:
+        if (d->manifest_done != d->epoch) {
+            d->state = DFU_MANIFEST;
+            poll = busy_ms(d, bytes_pending(d));
+        } else if (task_status(d) != DFU_OK) {
+            set_state(d, DFU_ERROR, task_status(d));
         } else if (!d->cfg->reboot) {
             d->state = DFU_IDLE; /* manifestation tolerant and complete */
-        } else {
+        } else if (d->state == DFU_MANIFEST_SYNC) {
             d->state = DFU_MANIFEST;
             poll = d->cfg->poll_timeout;
             d->after = AFTER_WAIT_RESET;
+        } else {
+            d->state = DFU_MANIFEST_WAIT_RESET;
+            d->leave = 1;
+            d->after = AFTER_RESTART;
         }
         break;
-    case DFU_MANIFEST:
     case DFU_MANIFEST_WAIT_RESET:
-        d->state = DFU_MANIFEST_WAIT_RESET;
         d->leave = 1;
         d->after = AFTER_RESTART;
         break;
@@ -160,14 +270,15 @@ static int dnload(struct dfu *d, struct usbd_ctrl *c)
 {
     const struct dfu_config *cfg = d->cfg;
     const struct usb_setup *s = &c->setup;
+    uint32_t room;
+    int b;
 
     if (s->wLength == 0) {
-        /* End of the download: only after at least one block. */
+        /* End of the download: only after at least one block. The task
+         * programs what is queued, then manifests. */
         if (d->state != DFU_DNLOAD_IDLE)
             return refuse(d, DFU_ERR_STALLEDPKT);
-        d->block_err = status_of(stream_writer_flush(&d->sw));
-        if (d->block_err == DFU_OK && cfg->manifest != 0)
-            d->block_err = status_of(cfg->manifest(cfg->ctx, cfg->permanent_download));
+        d->manifest_epoch = d->epoch;
         d->state = DFU_MANIFEST_SYNC;
         return 0;
     }
@@ -176,25 +287,142 @@ static int dnload(struct dfu *d, struct usbd_ctrl *c)
     if (d->alt != 1)
         return refuse(d, DFU_ERR_WRITE); /* slot0 is never written */
     if (d->state == DFU_IDLE) {
-        if (stream_writer_init(&d->sw, cfg->slot1, d->wbuf, sizeof(d->wbuf), cfg->slot1_offset, cfg->slot1_limit) != DFB_OK)
-            return refuse(d, DFU_ERR_ADDRESS);
+        end_download(d); /* a new download: a new epoch */
         d->block = s->wValue;
     } else if (s->wValue != d->block) {
         return refuse(d, DFU_ERR_STALLEDPKT);
+    } else if (d->queued % write_align(d) != 0) {
+        return refuse(d, DFU_ERR_WRITE); /* data after a short, padded block */
     }
-    c->data = d->buf;
+    room = cfg->slot1_limit ? cfg->slot1_limit : cfg->slot1->size;
+    if (room > cfg->slot1->size || cfg->slot1_offset > room)
+        return refuse(d, DFU_ERR_ADDRESS);
+    room -= cfg->slot1_offset;
+    b = free_buffer(d);
+    if (b < 0)
+        return refuse(d, DFU_ERR_UNKNOWN); /* the host did not wait bwPollTimeout */
+    /* past the end: take the data, drop it, and say why at GETSTATUS
+     * (dfu-util then prints the status instead of a bare STALL) */
+    d->reject = s->wLength > room - d->queued ? DFU_ERR_ADDRESS : DFU_OK;
+    d->filling = (uint8_t)b;
+    c->data = buffer(d, (uint8_t)b);
     return 0;
 }
 
+/* The DNLOAD data is in: queue the block for the task. The status stage
+ * is not held: GETSTATUS tells the host when it may send the next one. */
 static int dfu_data_out(void *ctx, struct usbd_ctrl *c)
 {
     struct dfu *d = ctx;
+    uint8_t b = d->filling;
 
     d->block++;
-    d->pending = c->setup.wLength;
     d->state = DFU_DNLOAD_SYNC;
-    if (busy_ms(d) <= d->cfg->sync_write_ms)
-        program(d);
+    if (d->reject != DFU_OK)
+        return 0; /* the buffer stays free */
+    if (d->cfg->download_size != 0 && d->expected == 0)
+        d->expected = d->cfg->download_size(d->cfg->ctx, d->queued, c->data, c->setup.wLength);
+    d->buf_len[b] = c->setup.wLength;
+    d->buf_seq[b] = d->seq++;
+    d->buf_epoch[b] = d->epoch;
+    d->queued += c->setup.wLength;
+    d->last_block = c->setup.wLength < d->cfg->transfer_size || (d->expected != 0 && d->queued >= d->expected);
+    d->buf_owner[b] = DFU_BUF_TASK; /* hand-over: last */
+    return 0;
+}
+
+/* ------------------------------------------------------------- the task */
+
+static void task_fail(struct dfu *d, uint16_t epoch, uint8_t status)
+{
+    d->task_status = status;
+    d->task_status_epoch = epoch;
+}
+
+/* The queued block the task programs next, or -1. Blocks of an older
+ * download go back to USB unprogrammed. */
+static int next_block(struct dfu *d, uint16_t epoch)
+{
+    int found = -1;
+
+    for (uint8_t i = 0; i < d->cfg->buffer_count; i++) {
+        if (d->buf_owner[i] != DFU_BUF_TASK)
+            continue;
+        if (d->buf_epoch[i] != epoch || task_status(d) != DFU_OK)
+            d->buf_owner[i] = DFU_BUF_USB;
+        else if (d->buf_seq[i] == d->next_seq)
+            found = i;
+    }
+    return found;
+}
+
+/* One step of programming block `b`; pads a short last block in place. */
+static int program_step(struct dfu *d, uint8_t b)
+{
+    uint8_t *p = buffer(d, b);
+    uint32_t len = d->buf_len[b], align = write_align(d), done = len - d->prog_left, n;
+    int rc;
+
+    if (d->prog_left == len && len % align != 0) {
+        uint32_t padded = (len + align - 1) / align * align;
+
+        memset(p + len, flash_area_erased_val(d->cfg->slot1), padded - len);
+        d->buf_len[b] = (uint16_t)padded; /* the buffer is the task's now */
+        d->prog_left = padded;
+        len = padded;
+        done = 0;
+    }
+    rc = stream_writer_step(&d->sw, p + done, len - done, d->cfg->max_write_step, &n);
+    if (rc != DFB_OK)
+        return rc;
+    d->prog_left -= n;
+    if (d->prog_left == 0) {
+        d->next_seq++;
+        d->buf_owner[b] = DFU_BUF_USB; /* hand-over: last */
+    }
+    return DFB_OK;
+}
+
+int dfu_task(struct dfu *d)
+{
+    const struct dfu_config *cfg = d->cfg;
+    uint16_t epoch = d->epoch;
+    int b, rc;
+
+    if (cfg->slot1 == 0)
+        return 0;
+    if (epoch != d->task_epoch) {
+        /* a new download (or the end of one): start over */
+        d->task_epoch = epoch;
+        d->next_seq = 0;
+        d->prog_left = 0;
+        if (start_writer(cfg, &d->sw) != DFB_OK)
+            task_fail(d, epoch, DFU_ERR_ADDRESS);
+    }
+    b = next_block(d, epoch);
+    if (b >= 0 && task_status(d) == DFU_OK) {
+        if (d->prog_left == 0)
+            d->prog_left = d->buf_len[b];
+        rc = program_step(d, (uint8_t)b);
+        if (rc < 0) {
+            task_fail(d, epoch, status_of(rc));
+            d->prog_left = 0;
+            next_block(d, epoch); /* gives the buffers back */
+        }
+        return 1;
+    }
+    if (d->manifest_epoch == epoch && d->manifest_done != epoch && d->next_seq == d->seq) {
+        rc = DFB_OK;
+        if (task_status(d) == DFU_OK && cfg->manifest != 0)
+            rc = cfg->manifest(cfg->ctx, cfg->permanent_download);
+        if (rc != DFB_OK)
+            task_fail(d, epoch, status_of(rc));
+        d->manifest_done = epoch; /* last: GETSTATUS reads the verdict after it */
+        return 0;
+    }
+    for (uint8_t i = 0; i < cfg->buffer_count; i++)
+        if (d->buf_owner[i] == DFU_BUF_TASK)
+            return 1;
     return 0;
 }
 
@@ -203,9 +431,13 @@ static int upload(struct dfu *d, struct usbd_ctrl *c)
     const struct usb_setup *s = &c->setup;
     const struct flash_area *fa = d->alt ? d->cfg->slot1 : d->cfg->slot0;
     uint32_t n;
+    int b;
 
     if (!d->cfg->enable_upload || s->wLength == 0 || s->wLength > d->cfg->transfer_size)
         return refuse(d, DFU_ERR_STALLEDPKT);
+    b = free_buffer(d);
+    if (b < 0)
+        return refuse(d, DFU_ERR_UNKNOWN); /* still dropping an aborted download */
     if (d->state == DFU_IDLE) {
         d->offset = 0;
         d->block = s->wValue;
@@ -215,13 +447,14 @@ static int upload(struct dfu *d, struct usbd_ctrl *c)
     n = fa->size - d->offset;
     if (n > s->wLength)
         n = s->wLength;
-    if (flash_area_read(fa, d->offset, d->buf, n) != DFB_OK)
+    /* a memory-mapped read on a microcontroller: allowed in an event */
+    if (flash_area_read(fa, d->offset, buffer(d, (uint8_t)b), n) != DFB_OK)
         return refuse(d, DFU_ERR_UNKNOWN);
     d->offset += n;
     d->block++;
     /* A short frame (possibly empty) ends the upload. */
     d->state = n < s->wLength ? DFU_IDLE : DFU_UPLOAD_IDLE;
-    c->data = d->buf;
+    c->data = buffer(d, (uint8_t)b);
     c->len = (uint16_t)n;
     return 0;
 }
@@ -270,7 +503,7 @@ static int dfu_setup(void *ctx, struct usbd_ctrl *c)
     case DFU_UPLOAD:
         return upload(d, c);
     default: /* CLRSTATUS (dfuERROR only) and ABORT (idle states only) */
-        d->pending = 0;
+        end_download(d);
         set_state(d, DFU_IDLE, DFU_OK);
         return 0;
     }
@@ -284,10 +517,6 @@ static void dfu_status_done(void *ctx, const struct usbd_ctrl *c)
     (void)c;
     d->after = AFTER_NONE;
     switch (after) {
-    case AFTER_PROGRAM:
-        program(d);
-        d->state = DFU_DNLOAD_SYNC;
-        break;
     case AFTER_WAIT_RESET:
         d->state = DFU_MANIFEST_WAIT_RESET;
         d->leave = 1;
@@ -309,7 +538,7 @@ static int dfu_set_alt(void *ctx, uint8_t iface, uint8_t alt)
     struct dfu *d = ctx;
 
     (void)iface;
-    d->pending = 0;
+    end_download(d);
     d->alt = alt;
     set_state(d, d->dfu_mode ? DFU_IDLE : DFU_APP_IDLE, DFU_OK);
     return 0;
@@ -327,7 +556,7 @@ static void dfu_reset(void *ctx, struct usb_device *dev)
         usbd_set_descriptors(dev, &d->dfu_info);
         return;
     }
-    d->pending = 0;
+    end_download(d);
     d->after = AFTER_NONE;
     set_state(d, d->dfu_mode ? DFU_IDLE : DFU_APP_IDLE, DFU_OK);
 }
@@ -345,11 +574,20 @@ int dfu_init(struct dfu *d, const struct dfu_config *cfg, struct usb_device *usb
     uint8_t *f;
 
     if (d == 0 || cfg == 0 || usb == 0 || cfg->slot0 == 0 || cfg->transfer_size == 0 ||
-        cfg->transfer_size > DFU_TRANSFER_SIZE_MAX)
+        cfg->transfer_size > DFU_TRANSFER_SIZE_MAX || cfg->buffers == 0 || cfg->buffer_count == 0 ||
+        cfg->buffer_count > DFU_BUFFERS_MAX)
+        return DFB_EINVAL;
+    /* blocks are programmed straight from the buffers: whole write blocks */
+    if (cfg->slot1 != 0 && (cfg->transfer_size % flash_area_align(cfg->slot1) != 0 ||
+                            cfg->max_write_step % flash_area_align(cfg->slot1) != 0))
         return DFB_EINVAL;
     memset(d, 0, sizeof(*d));
     d->cfg = cfg;
     d->usb = usb;
+    /* a writer from the start, for GETSTATUS estimates (a bad range is
+     * reported when a download starts) */
+    if (cfg->slot1 != 0 && start_writer(cfg, &d->sw) != DFB_OK)
+        memset(&d->sw, 0, sizeof(d->sw));
     f = d->func_desc;
     f[0] = DFU_FUNC_DESC_LEN;
     f[1] = DFU_FUNC_DESC_TYPE;

@@ -8,9 +8,14 @@
  * "image_1" (slot1), the functional descriptor after the last alt, and a
  * separate product ID.
  *
- * Download goes to slot1 only, through the stream writer (progressive
- * erase), from slot1_offset on. Upload reads the whole partition of the
- * selected alt. See docs/usb-dfu.md for the state machine and timing. */
+ * Download goes to slot1 only, from slot1_offset on (slot1's sectors before
+ * it are erased too). Controller events only queue each block in a
+ * caller-provided buffer; dfu_task(), called from the application's main
+ * loop, programs it (progressive erase, straight from the buffer) and
+ * manifests. GETSTATUS answers dfuDNBUSY with an honest bwPollTimeout
+ * while no buffer is free, and dfuDNLOAD-IDLE as soon as one is. Upload
+ * reads the whole partition of the selected alt. See docs/usb-dfu.md for
+ * the state machine and timing. */
 #ifndef DFUBOOT_DFU_DFU_H
 #define DFUBOOT_DFU_DFU_H
 
@@ -23,9 +28,8 @@
 
 /* Largest wTransferSize (Linux usbfs caps control transfers at 4096). */
 #define DFU_TRANSFER_SIZE_MAX 4096
-/* Stream writer buffer: flash is programmed in chunks of this size (must
- * be a multiple of the flash write block size). */
-#define DFU_WRITE_BUF_SIZE 256
+/* Most block buffers the class uses (see dfu_config.buffers). */
+#define DFU_BUFFERS_MAX 2
 
 enum dfu_request {
     DFU_DETACH = 0,
@@ -92,11 +96,17 @@ struct dfu_config {
     uint16_t transfer_size;   /* wTransferSize, 1..4096 (USBD_DFU_TRANSFER_SIZE) */
     uint16_t detach_timeout;  /* wDetachTimeOut, ms: CONFIG_USB_DFU_DETACH_TIMEOUT */
     uint16_t poll_timeout;    /* ms announced while manifesting: CONFIG_USB_DFU_DEFAULT_POLLTIMEOUT */
-    /* Blocks whose modelled write time is at most this (ms) are programmed
-     * during the DNLOAD data stage, so the next GETSTATUS says
-     * dfuDNLOAD-IDLE at once; longer ones are announced with dfuDNBUSY and
-     * an exact bwPollTimeout and programmed after that GETSTATUS. */
-    uint16_t sync_write_ms;
+    /* Block buffers, provided by the caller: buffer_count (1 or 2) buffers
+     * of transfer_size bytes each, back to back. A DNLOAD block lands in a
+     * free buffer during the data stage and is programmed from there, with
+     * no copy, by dfu_task(). With two, the next block crosses USB while
+     * the previous one programs. Uploads read flash into a free buffer. */
+    uint8_t *buffers;
+    uint8_t buffer_count;
+    /* Most bytes dfu_task() programs in one flash operation (0: a whole
+     * block). Bounds how long a controller interrupt can wait on a part
+     * whose CPU stalls while its flash programs (nRF5). */
+    uint16_t max_write_step;
     uint8_t enable_upload;      /* CONFIG_USB_DFU_ENABLE_UPLOAD */
     uint8_t permanent_download; /* CONFIG_USB_DFU_PERMANENT_DOWNLOAD */
     uint8_t reboot;             /* CONFIG_USB_DFU_REBOOT: not manifestation
@@ -111,6 +121,15 @@ struct dfu_config {
                                        (0: end of slot1); keeps a download
                                        out of the bootloader's trailer */
 
+    /* Optional: the download's total size, learnt from its first blocks
+     * (for an MCUboot image: image_size_probe_feed()). Called from the
+     * controller event for each block, in order (offset 0 starts a new
+     * download); returns the size once known, else 0. Knowing the last
+     * block lets the class report it only once it is programmed, so
+     * manifestation is done by the first GETSTATUS after the zero-length
+     * DNLOAD (dfu-util waits 1 s more otherwise). Without it the last
+     * block is recognised only when it is short. */
+    uint32_t (*download_size)(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len);
     /* Manifestation: after the last block is flushed. The application
      * marks slot1 for the bootloader (test, or permanent as asked); 0 or
      * a negative dfb_err. May be NULL. */
@@ -124,31 +143,60 @@ struct dfu_config {
 /* Defaults: pid.codes test VID/PIDs (0x1209:0x0001 run time, 0x0002 DFU). */
 #define DFU_CONFIG_DEFAULTS                                                                                            \
     .vid = 0x1209, .dfu_pid = 0x0002, .transfer_size = DFU_TRANSFER_SIZE_MAX, .detach_timeout = 1000,               \
-    .poll_timeout = 8, .sync_write_ms = 1000
+    .poll_timeout = 8, .buffer_count = 1, .max_write_step = 256
 
+/* Who may touch a block buffer now (the hand-over is the last write). */
+enum { DFU_BUF_USB = 0, DFU_BUF_TASK = 1 };
+
+/* The class's state. Fields are private. Two execution contexts share it
+ * (usb/usb_dc.h): controller events (maybe interrupts) and dfu_task() (the
+ * main loop). Each field has one writer: "events" fields change only in
+ * events (and dfu_init), "task" fields only in dfu_task(); the other side
+ * only reads them. A buffer belongs to whoever its owner field names, and
+ * only the owner writes the hand-over. */
 struct dfu {
     const struct dfu_config *cfg;
     struct usb_device *usb;
+    /* events */
     uint8_t state;      /* enum dfu_state */
     uint8_t status;     /* enum dfu_status */
     uint8_t alt;        /* DFU mode: selected alt setting */
     uint8_t dfu_mode;   /* DFU-mode descriptors are active */
     uint8_t leave;      /* leave DFU mode (reboot) at the next reset */
     uint8_t after;      /* action after the status stage */
-    uint8_t block_err;  /* outcome of the last block, told by GETSTATUS */
+    uint8_t last_block; /* the last block queued ends the download (it was
+                           short, or download_size says so) */
+    uint8_t filling;    /* buffer receiving the current DNLOAD data stage */
+    uint8_t reject;     /* enum dfu_status for the block being received:
+                           told by the next GETSTATUS, the block dropped */
     uint16_t block;     /* next expected block number */
-    uint16_t pending;   /* bytes of a block waiting to be programmed */
+    uint16_t seq;       /* blocks queued in this download */
+    uint32_t queued;    /* bytes queued in this download */
+    uint32_t expected;  /* the download's size per download_size; 0: unknown */
     uint32_t offset;    /* upload: bytes sent so far */
     uint32_t detach_at; /* uptime at DETACH; detach_ms: timer length */
     uint16_t detach_ms;
+    volatile uint16_t epoch;    /* a new download, or the end of one */
+    volatile uint16_t manifest_epoch; /* download whose manifestation is asked */
+    uint16_t buf_seq[DFU_BUFFERS_MAX];
+    uint16_t buf_epoch[DFU_BUFFERS_MAX];
+    uint16_t buf_len[DFU_BUFFERS_MAX];
+    /* hand-over */
+    volatile uint8_t buf_owner[DFU_BUFFERS_MAX];
+    /* task */
+    uint16_t task_epoch;        /* download the task works on */
+    uint16_t next_seq;          /* block the task programs next */
+    volatile uint32_t prog_left; /* bytes of the current block not yet programmed */
+    volatile uint8_t task_status;    /* enum dfu_status of the task's download */
+    volatile uint16_t task_status_epoch; /* ... valid for this download */
+    volatile uint16_t manifest_done;     /* download whose manifestation finished */
     struct stream_writer sw;
+    /* constant after dfu_init */
     uint8_t func_desc[DFU_FUNC_DESC_LEN];
     uint8_t reply[6];
     struct usbd_interface rt_itf, dfu_itf;
     const struct usbd_interface *dfu_itfs[1];
     struct usbd_device_info dfu_info;
-    uint8_t wbuf[DFU_WRITE_BUF_SIZE];
-    uint8_t buf[DFU_TRANSFER_SIZE_MAX];
 };
 
 /* Prepares the class. `usb` is the device it lives on (the one the
@@ -161,6 +209,13 @@ const struct usbd_interface *dfu_runtime_interface(struct dfu *dfu);
 /* The DFU-mode descriptor set (for a bootloader that starts in DFU mode,
  * pass it to usbd_init; start_in_dfu_mode set). */
 const struct usbd_device_info *dfu_mode_descriptors(struct dfu *dfu);
+
+/* The class's slow work, for the application's main loop (never from a
+ * controller event): one bounded step per call, at most one flash erase
+ * or write (programming a queued block, erasing the sectors a download
+ * needs, manifestation). Returns 1 while work remains (call again soon),
+ * 0 when idle: only then may the application reset the board. */
+int dfu_task(struct dfu *dfu);
 
 /* State for the application and tests. */
 enum dfu_state dfu_state(const struct dfu *dfu);

@@ -9,10 +9,10 @@ int stream_writer_init(struct stream_writer *sw, const struct flash_area *fa, ui
 {
     uint32_t align;
 
-    if (sw == 0 || fa == 0 || fa->dev == 0 || buf == 0)
+    if (sw == 0 || fa == 0 || fa->dev == 0 || (buf == 0) != (buf_size == 0))
         return DFB_EINVAL;
     align = flash_area_align(fa);
-    if (buf_size == 0 || buf_size % align != 0 || start % align != 0)
+    if (buf_size % align != 0 || start % align != 0)
         return DFB_EINVAL;
     if (limit == 0)
         limit = fa->size;
@@ -25,6 +25,14 @@ int stream_writer_init(struct stream_writer *sw, const struct flash_area *fa, ui
     sw->start = start;
     sw->limit = limit;
     sw->erased_end = start;
+    return DFB_OK;
+}
+
+int stream_writer_erase_from(struct stream_writer *sw, uint32_t off)
+{
+    if (sw == 0 || sw->fa == 0 || off > sw->start || sw->flushed != 0 || sw->buf_fill != 0)
+        return DFB_EINVAL;
+    sw->erased_end = off;
     return DFB_OK;
 }
 
@@ -65,7 +73,7 @@ int stream_writer_write(struct stream_writer *sw, const void *data, uint32_t len
 {
     const uint8_t *p = data;
 
-    if (sw == 0 || (data == 0 && len != 0))
+    if (sw == 0 || (data == 0 && len != 0) || (sw->buf == 0 && len != 0))
         return DFB_EINVAL;
     if (sw->padded && len != 0)
         return DFB_ESTATE;
@@ -115,6 +123,50 @@ int stream_writer_flush(struct stream_writer *sw)
     return DFB_OK;
 }
 
+int stream_writer_step(struct stream_writer *sw, const void *data, uint32_t len, uint32_t max_write,
+                       uint32_t *programmed)
+{
+    uint32_t align, off, n;
+    int rc;
+
+    if (sw == 0 || programmed == 0 || (data == 0 && len != 0))
+        return DFB_EINVAL;
+    *programmed = 0;
+    align = flash_area_align(sw->fa);
+    if (len % align != 0 || max_write % align != 0 || sw->buf_fill != 0)
+        return DFB_EINVAL;
+    if (sw->padded && len != 0)
+        return DFB_ESTATE;
+    if (len > sw->limit - sw->start - sw->flushed)
+        return DFB_ENOSPC;
+    if (len == 0)
+        return DFB_OK;
+    n = max_write != 0 && max_write < len ? max_write : len;
+    off = sw->start + sw->flushed;
+    while (sw->erased_end < off + n) {
+        /* one sector at a time: the erase is this call's operation (a
+         * sector skipped as erased costs only its read) */
+        struct flash_sector s;
+
+        rc = flash_area_sector_at(sw->fa, sw->erased_end, &s);
+        if (rc == DFB_OK && sw->skip_erased && flash_area_is_erased(sw->fa, s.off, s.size) == 1) {
+            sw->erased_end = s.off + s.size;
+            continue;
+        }
+        if (rc == DFB_OK)
+            rc = flash_area_erase(sw->fa, s.off, s.size);
+        if (rc == DFB_OK)
+            sw->erased_end = s.off + s.size;
+        return rc;
+    }
+    rc = flash_area_write(sw->fa, off, data, n);
+    if (rc != DFB_OK)
+        return rc;
+    sw->flushed += n;
+    *programmed = n;
+    return DFB_OK;
+}
+
 uint32_t stream_writer_bytes_written(const struct stream_writer *sw)
 {
     return sw->flushed + sw->buf_fill;
@@ -129,7 +181,9 @@ uint32_t stream_writer_estimate_us(const struct stream_writer *sw, uint32_t len)
 
     if (end > sw->limit)
         end = sw->limit;
-    while (off < end) {
+    /* skipping erased sectors: the slot is expected pre-erased (no reads
+     * here; a sector that still needs its erase makes the host poll again) */
+    while (!sw->skip_erased && off < end) {
         struct flash_sector s;
 
         if (flash_area_sector_at(sw->fa, off, &s) != DFB_OK)

@@ -350,3 +350,55 @@ uint32_t image_version_security_counter(const struct dfb_version *ver)
 {
     return ((uint32_t)ver->major << 24) | ((uint32_t)ver->minor << 16) | ver->revision;
 }
+
+void image_size_probe_init(struct image_size_probe *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+/* Copies the bytes of [data, data + len) at stream offset `at` that fall
+ * in [start, start + n) into dst. */
+static void copy_window(uint8_t *dst, uint32_t start, uint32_t n, uint32_t at, const uint8_t *data, uint32_t len)
+{
+    uint64_t lo = start > at ? start : at;
+    uint64_t hi = (uint64_t)start + n < (uint64_t)at + len ? (uint64_t)start + n : (uint64_t)at + len;
+
+    if (lo < hi)
+        memcpy(dst + (lo - start), data + (lo - at), (size_t)(hi - lo));
+}
+
+uint32_t image_size_probe_feed(struct image_size_probe *p, const uint8_t *data, uint32_t len)
+{
+    uint32_t at = p->seen;
+
+    if (p->failed || p->total != 0)
+        return p->total;
+    p->seen = at + len < at ? UINT32_MAX : at + len;
+    if (at < IMAGE_HEADER_SIZE) {
+        copy_window(p->hdr, 0, IMAGE_HEADER_SIZE, at, data, len);
+        if (p->seen >= IMAGE_HEADER_SIZE) {
+            struct image_header h;
+            uint64_t off;
+
+            image_header_decode(p->hdr, &h);
+            off = (uint64_t)h.hdr_size + h.img_size + h.protect_tlv_size;
+            if (h.magic != IMAGE_MAGIC || h.hdr_size < IMAGE_HEADER_SIZE || off > UINT32_MAX - 0xFFFFu) {
+                p->failed = 1;
+                return 0;
+            }
+            p->info_off = (uint32_t)off;
+        }
+    }
+    if (p->info_off == 0 || p->seen <= p->info_off)
+        return 0;
+    copy_window(p->info, p->info_off, IMAGE_TLV_INFO_SIZE, at, data, len);
+    if (p->seen >= p->info_off + IMAGE_TLV_INFO_SIZE) {
+        uint16_t tot = get_le16(p->info + 2);
+
+        if (get_le16(p->info) != IMAGE_TLV_INFO_MAGIC || tot < IMAGE_TLV_INFO_SIZE)
+            p->failed = 1;
+        else
+            p->total = p->info_off + tot;
+    }
+    return p->total;
+}

@@ -116,6 +116,26 @@ int image_header_check(const struct image_header *hdr, uint32_t off, uint32_t ar
  * check failure `hdr` still holds the decoded bytes (for diagnostics). */
 int image_header_read(const struct flash_area *fa, uint32_t off, struct image_header *hdr);
 
+/* ---- Size of an image in a stream ------------------------------------- */
+
+/* Learns the total size of an image (header + body + protected TLVs + TLV
+ * area) from its bytes as they stream in, without reading flash: a DFU
+ * download feeds each block, in order, from a controller event, and so
+ * knows which block is the last before the host says so. Bounded RAM work
+ * (it copies at most 36 bytes in all). */
+struct image_size_probe {
+    uint32_t seen;     /* bytes fed so far */
+    uint32_t info_off; /* offset of the unprotected TLV info; 0: unknown */
+    uint32_t total;    /* the answer; 0 while unknown */
+    uint8_t failed;    /* not an image: the answer stays 0 */
+    uint8_t hdr[IMAGE_HEADER_SIZE];
+    uint8_t info[IMAGE_TLV_INFO_SIZE];
+};
+
+void image_size_probe_init(struct image_size_probe *p);
+/* Feeds the next `len` bytes; returns the total once known, else 0. */
+uint32_t image_size_probe_feed(struct image_size_probe *p, const uint8_t *data, uint32_t len);
+
 /* ---- TLV areas and sizes ----------------------------------------------- */
 
 /* Where the parts of an image lie (area offsets). */

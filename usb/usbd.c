@@ -347,16 +347,9 @@ void usbd_bus_reset(struct usb_device *dev)
 void usbd_setup(struct usb_device *dev, const struct usb_setup *setup)
 {
     const struct usb_setup *s = setup;
-    int port_reset = s->bmRequestType == (USB_TYPE_CLASS | USB_RECIP_OTHER) && s->bRequest == USB_REQ_SET_FEATURE &&
-                     s->wValue == USB_FEATURE_PORT_RESET;
 
-    /* A hub's SET_FEATURE(PORT_RESET) forwarded by a client, or a new
-     * enumeration (GET_DESCRIPTOR(device, 64) once addressed or
-     * configured): a USB/IP host does not forward port resets. */
-    if (port_reset || (s->bmRequestType == USB_DIR_IN && s->bRequest == USB_REQ_GET_DESCRIPTOR &&
-                       s->wValue == (USB_DESC_DEVICE << 8) && s->wLength == 64 &&
-                       (dev->address != 0 || dev->config != 0)))
-        usbd_bus_reset(dev);
+    /* Bus resets come only from the controller (usbd_bus_reset): a host
+     * that reads the device descriptor again keeps the device's state. */
     /* Any SETUP abandons the transfer in progress. */
     dev->ctrl.setup = *s;
     dev->ctrl.data = 0;
@@ -365,9 +358,7 @@ void usbd_setup(struct usb_device *dev, const struct usb_setup *setup)
     dev->received = 0;
     dev->new_address = 0;
     dev->stage = USBD_IDLE;
-    if (port_reset)
-        respond(dev, 0);
-    else if ((s->bmRequestType & USB_TYPE_MASK) == USB_TYPE_STANDARD)
+    if ((s->bmRequestType & USB_TYPE_MASK) == USB_TYPE_STANDARD)
         respond(dev, standard_request(dev));
     else
         respond(dev, class_request(dev));

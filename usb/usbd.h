@@ -54,7 +54,6 @@ enum {
 };
 #define USB_FEATURE_ENDPOINT_HALT 0
 #define USB_FEATURE_REMOTE_WAKEUP 1
-#define USB_FEATURE_PORT_RESET 4 /* hub class feature, see usbd_setup */
 
 /* bmRequestType fields. */
 #define USB_DIR_IN 0x80
@@ -86,8 +85,8 @@ struct usbd_ctrl {
 struct usbd_class_ops {
     /* Once, from usbd_init, for the interfaces of the first set. */
     void (*init)(void *ctx, struct usb_device *dev);
-    /* Bus reset (also a PORT_RESET request or a new enumeration, see
-     * usbd_setup). May switch the descriptor set. */
+    /* Bus reset, as the controller reported it (usbd_bus_reset). May
+     * switch the descriptor set. */
     void (*reset)(void *ctx, struct usb_device *dev);
     /* SET_INTERFACE / SET_CONFIGURATION: select `alt` of interface
      * `iface`. Negative refuses (STALL). */

@@ -36,9 +36,39 @@ struct harness {
     int last_permanent;
     int manifest_rc;
     uint8_t st[6]; /* last GETSTATUS reply */
+    /* The application's main loop runs dfu_task() until the class is idle
+     * before every host request (a host slower than the flash). Tests of
+     * timing clear it and run the loop with h_main_loop(). */
+    int auto_task;
 };
 
 static struct harness H;
+static uint8_t h_buffers[DFU_BUFFERS_MAX * DFU_TRANSFER_SIZE_MAX];
+
+/* The main loop until the class has nothing left to do. */
+static inline void h_task_drain(void)
+{
+    for (unsigned i = 0; dfu_task(&H.dfu); i++)
+        REQUIRE(i < 10000000u);
+}
+
+/* The main loop while the host sleeps `ms`: dfu_task() steps while the
+ * simulated flash clock says the window is not over (a step that starts
+ * inside it runs to its end). Returns the flash time used, in us. */
+static inline uint64_t h_main_loop(uint32_t ms)
+{
+    uint64_t t0 = H.sf.stats.sim_time_us;
+
+    while (H.sf.stats.sim_time_us - t0 < (uint64_t)ms * 1000 && dfu_task(&H.dfu))
+        ;
+    return H.sf.stats.sim_time_us - t0;
+}
+
+static inline void h_before_request(void)
+{
+    if (H.auto_task)
+        h_task_drain();
+}
 
 static uint32_t h_uptime(void *ctx)
 {
@@ -92,6 +122,8 @@ static inline void h_config_layout(const char *layout)
     H.sys.reset = h_sys_reset;
     H.sys.ctx = &H;
     H.cfg.sys = &H.sys;
+    H.cfg.buffers = h_buffers;
+    H.auto_task = 1;
 }
 
 static void h_config(void)
@@ -121,7 +153,7 @@ static void h_start(void)
     first = H.cfg.start_in_dfu_mode ? dfu_mode_descriptors(&H.dfu) : &H.app_info;
     rc = usbd_init(&H.dev, &H.ops, first);
     REQUIRE(rc == DFB_OK);
-    usbd_bus_reset(&H.dev);
+    fake_bus_reset(&H.dev);
     rc = fake_out(&H.dev, &H.fk, 0x00, USB_REQ_SET_CONFIGURATION, 1, 0, 0, 0);
     REQUIRE(rc == 0);
 }
@@ -134,11 +166,13 @@ static uint16_t h_itf(void)
 
 static int h_set_alt(uint8_t alt)
 {
+    h_before_request();
     return fake_out(&H.dev, &H.fk, 0x01, USB_REQ_SET_INTERFACE, alt, h_itf(), 0, 0);
 }
 
 static int h_getstatus(void)
 {
+    h_before_request();
     int n = fake_in(&H.dev, &H.fk, 0xA1, DFU_GETSTATUS, 0, h_itf(), 6);
 
     if (n == 6)
@@ -153,6 +187,7 @@ static inline uint32_t h_poll(void)
 
 static inline int h_getstate(void)
 {
+    h_before_request();
     int n = fake_in(&H.dev, &H.fk, 0xA1, DFU_GETSTATE, 0, h_itf(), 1);
 
     return n == 1 ? H.fk.in[0] : -1;
@@ -160,16 +195,19 @@ static inline int h_getstate(void)
 
 static int h_dnload(uint16_t block, const void *data, uint16_t len)
 {
+    h_before_request();
     return fake_out(&H.dev, &H.fk, 0x21, DFU_DNLOAD, block, h_itf(), data, len);
 }
 
 static inline int h_upload(uint16_t block, uint16_t len)
 {
+    h_before_request();
     return fake_in(&H.dev, &H.fk, 0xA1, DFU_UPLOAD, block, h_itf(), len);
 }
 
 static int h_simple(uint8_t req, uint16_t value)
 {
+    h_before_request();
     return fake_out(&H.dev, &H.fk, 0x21, req, value, h_itf(), 0, 0);
 }
 

@@ -32,56 +32,62 @@ struct dl_stats {
 };
 
 /* dfu-util's download loop (dfu_load.c): DNLOAD, then GETSTATUS until
- * dfuDNLOAD-IDLE or dfuERROR, then the zero-length DNLOAD and GETSTATUS
- * until dfuIDLE / dfuMANIFEST-WAIT-RESET. Returns the final state.
- * With `check_timing`, every dfuDNBUSY poll timeout must cover the flash
- * work the device then does, and no work may happen before the host has
- * the answer. */
+ * dfuDNLOAD-IDLE or dfuERROR, sleeping bwPollTimeout after each answer,
+ * then the zero-length DNLOAD and GETSTATUS until dfuIDLE /
+ * dfuMANIFEST-WAIT-RESET. Returns the final state.
+ * With `check_timing` the device's main loop runs only while the host
+ * sleeps (H.auto_task off): every dfuDNBUSY bwPollTimeout must then be
+ * enough for the device to be ready when the host asks again (the next
+ * answer is never dfuDNBUSY for the same block), and no more than the
+ * flash work it covers, rounded up to the millisecond. */
 static int dfu_util_download(const uint8_t *data, uint32_t len, uint16_t xfer, struct dl_stats *st, int check_timing)
 {
     uint16_t block = 0;
     uint32_t done = 0;
 
     memset(st, 0, sizeof(*st));
+    H.auto_task = !check_timing;
     while (done < len) {
         uint16_t n = (uint16_t)(len - done < xfer ? len - done : xfer);
+        int busy_before = 0;
 
         if (h_dnload(block++, data + done, n) != 0)
             return -1;
         done += n;
         for (;;) {
-            uint64_t t0 = H.sf.stats.sim_time_us;
+            uint64_t used;
 
-            H.fk.hold_status = check_timing;
             if (h_getstatus() != 0)
                 return -1;
             st->getstatus++;
-            if (H.st[4] == DFU_DNBUSY) {
-                st->dnbusy++;
-                if (h_poll() > st->max_poll)
-                    st->max_poll = h_poll();
-                if (check_timing) {
-                    CHECK_EQ(H.sf.stats.sim_time_us, t0); /* nothing before the status stage */
-                    usbd_status_done(&H.dev);
-                    CHECK(H.sf.stats.sim_time_us - t0 <= (uint64_t)h_poll() * 1000);
-                    CHECK(H.sf.stats.sim_time_us - t0 > 0);
-                }
-            } else if (check_timing) {
-                usbd_status_done(&H.dev);
-            }
-            H.fk.hold_status = 0;
             if (H.st[4] == DFU_DNLOAD_IDLE || H.st[4] == DFU_ERROR)
                 break;
+            if (H.st[4] != DFU_DNBUSY)
+                return -1;
+            st->dnbusy++;
+            if (h_poll() > st->max_poll)
+                st->max_poll = h_poll();
+            if (check_timing) {
+                CHECK(!busy_before); /* the last bwPollTimeout was enough */
+                busy_before = 1;
+                used = h_main_loop(h_poll());
+                CHECK(used > (uint64_t)(h_poll() - 1) * 1000); /* not more than the work */
+            }
         }
         if (H.st[0] != DFU_OK)
-            return H.st[4];
+            break;
     }
-    if (h_dnload(block, 0, 0) != 0)
-        return -1;
-    do {
-        if (h_getstatus() != 0)
+    if (H.st[0] == DFU_OK) {
+        if (h_dnload(block, 0, 0) != 0)
             return -1;
-    } while (H.st[4] == DFU_MANIFEST || H.st[4] == DFU_MANIFEST_SYNC);
+        do {
+            if (h_getstatus() != 0)
+                return -1;
+            if (check_timing && (H.st[4] == DFU_MANIFEST || H.st[4] == DFU_MANIFEST_SYNC))
+                h_main_loop(h_poll());
+        } while (H.st[4] == DFU_MANIFEST || H.st[4] == DFU_MANIFEST_SYNC);
+    }
+    H.auto_task = 1;
     return H.st[4];
 }
 
@@ -110,8 +116,9 @@ static void check_slot1(uint32_t start, const uint8_t *data, uint32_t len, uint8
     struct flash_sector s;
 
     CHECK(memcmp(H.sf.mem + base + start, data, len) == 0);
-    /* exactly the sectors the image touches were erased, once each */
-    sec_first = sector_index(base + start);
+    /* exactly the sectors the image touches, and those before the download
+     * offset (they were dirty), were erased, once each */
+    sec_first = sector_index(base);
     sec_last = sector_index(base + start + len - 1);
     for (uint32_t i = 0; i < H.sf.nsectors; i++)
         CHECK_EQ(H.sf.sector_erases[i], i >= sec_first && i <= sec_last);
@@ -170,27 +177,29 @@ static void test_download(uint32_t len, uint16_t xfer, uint32_t offset, int perm
     }
 }
 
-/* Blocks longer than the sync limit are announced: dfuDNBUSY with the
- * modelled time, programmed after the GETSTATUS status stage. */
+/* One block buffer: each block is announced with dfuDNBUSY and the
+ * modelled time, programmed by the task while the host sleeps. */
 static void test_deferred_nrf(void)
 {
     struct dl_stats st;
     uint32_t len = 10000;
 
     h_config();
-    H.cfg.sync_write_ms = 0;
     H.cfg.start_in_dfu_mode = 1;
     h_start();
     dirty_flash(0x00);
     pattern(image, len, 3);
     MUST(h_set_alt(1) == 0);
     /* first block by hand: 4 KiB page erase 85 ms + 1024 words x 41 us */
+    H.auto_task = 0;
     CHECK_EQ(h_dnload(0, image, 4096), 0);
-    CHECK_EQ(H.sf.stats.sim_time_us, 0);
+    CHECK_EQ(H.sf.stats.sim_time_us, 0); /* nothing inside the request */
     CHECK_EQ(h_getstatus(), 0);
     CHECK_EQ(H.st[4], DFU_DNBUSY);
     CHECK_EQ(H.st[0], DFU_OK);
     CHECK_EQ(h_poll(), div_up(85000 + 1024 * 41, 1000));
+    CHECK_EQ(H.sf.stats.sim_time_us, 0);
+    CHECK_EQ(h_main_loop(h_poll()), 85000 + 1024 * 41);
     CHECK_EQ(h_getstatus(), 0);
     CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
     CHECK_EQ(h_poll(), 0);
@@ -203,8 +212,166 @@ static void test_deferred_nrf(void)
     CHECK(memcmp(H.sf.mem + H.slot1.off, image, len) == 0);
 }
 
+/* Two block buffers: the next block crosses USB while the previous one
+ * programs. The host gets dfuDNLOAD-IDLE at once while a buffer is free,
+ * dfuDNBUSY with the time until the oldest block is programmed when none
+ * is, and the short last block is reported only once it is programmed,
+ * so manifestation needs no extra poll. */
+static void test_pipeline_nrf(void)
+{
+    struct dl_stats st;
+    uint32_t len = 10 * 4096 + 1000;
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    H.cfg.buffer_count = 2;
+    h_start();
+    dirty_flash(0x00);
+    pattern(image, len, 5);
+    MUST(h_set_alt(1) == 0);
+    H.auto_task = 0;
+    CHECK_EQ(h_dnload(0, image, 4096), 0);
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE); /* the second buffer is free */
+    CHECK_EQ(h_poll(), 0);
+    CHECK_EQ(h_dnload(1, image + 4096, 4096), 0);
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(H.st[4], DFU_DNBUSY); /* both queued: block 0 frees first */
+    CHECK_EQ(h_poll(), div_up(85000 + 1024 * 41, 1000));
+    CHECK_EQ(H.sf.stats.sim_time_us, 0); /* still nothing done in a request */
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    H.cfg.buffer_count = 2;
+    h_start();
+    dirty_flash(0x00);
+    MUST(h_set_alt(1) == 0);
+    CHECK_EQ(dfu_util_download(image, len, 4096, &st, 1), DFU_IDLE);
+    CHECK_EQ(H.st[0], DFU_OK);
+    /* blocks 1..9 wait for the one before the previous; the last, short
+     * block waits until everything is programmed */
+    CHECK_EQ(st.dnbusy, 10);
+    CHECK_EQ(H.manifests, 1);
+    check_slot1(0, image, len, 0x00);
+}
+
+static uint32_t size_hint_calls;
+
+/* The application's download_size hook, for an image of the test's size. */
+static uint32_t known_size(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    size_hint_calls++;
+    return offset == 0 ? 4 * 4096 : 0;
+}
+
+/* An image that ends with a full block: with download_size the class knows
+ * it is the last, reports it only once programmed, and manifestation is
+ * done by the first GETSTATUS after the zero-length DNLOAD (no dfuMANIFEST,
+ * which costs a second with dfu-util). Without it, dfuMANIFEST. */
+static void test_last_full_block(void)
+{
+    uint32_t len = 4 * 4096;
+
+    for (int hint = 0; hint < 2; hint++) {
+        h_config();
+        H.cfg.start_in_dfu_mode = 1;
+        H.cfg.buffer_count = 2;
+        if (hint)
+            H.cfg.download_size = known_size;
+        h_start();
+        pattern(image, len, 8);
+        MUST(h_set_alt(1) == 0);
+        H.auto_task = 0;
+        size_hint_calls = 0;
+        for (uint16_t b = 0; b < 4; b++) {
+            MUST(h_dnload(b, image + b * 4096, 4096) == 0);
+            for (;;) {
+                MUST(h_getstatus() == 0);
+                if (H.st[4] != DFU_DNBUSY)
+                    break;
+                h_main_loop(h_poll());
+            }
+            CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
+        }
+        CHECK_EQ(size_hint_calls, hint ? 1 : 0); /* asked until it answers */
+        MUST(h_dnload(4, 0, 0) == 0);
+        dfu_task(&H.dfu); /* the main loop runs once after the request */
+        MUST(h_getstatus() == 0);
+        CHECK_EQ(H.st[4], hint ? DFU_IDLE : DFU_MANIFEST);
+        h_task_drain();
+        MUST(h_getstatus() == 0);
+        CHECK_EQ(H.st[4], DFU_IDLE);
+        CHECK_EQ(H.manifests, 1);
+        CHECK(memcmp(H.sf.mem + H.slot1.off, image, len) == 0);
+        H.auto_task = 1;
+    }
+}
+
+/* With a download offset, the sectors of slot1 before it are erased before
+ * the first block lands (MCUboot refuses an update whose secondary slot
+ * starts with an old header), once per download. */
+static void test_clear_head(void)
+{
+    struct dl_stats st;
+    uint32_t s0 = sector_index(H.slot1.off);
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    H.cfg.slot1_offset = 0x1000;
+    h_start();
+    memset(H.sf.mem + H.slot1.off, 0x3D, 0x1000); /* an old header's sector */
+    pattern(image, 9000, 4);
+    MUST(h_set_alt(1) == 0);
+    CHECK_EQ(dfu_util_download(image, 9000, 4096, &st, 1), DFU_IDLE);
+    CHECK_EQ(H.sf.sector_erases[s0], 1);
+    CHECK(memcmp(H.sf.mem + H.slot1.off + 0x1000, image, 9000) == 0);
+    for (uint32_t i = 0; i < 0x1000; i++)
+        if (H.sf.mem[H.slot1.off + i] != 0xFF) {
+            CHECK_EQ(H.sf.mem[H.slot1.off + i], 0xFF);
+            break;
+        }
+    /* every download clears it, as part of its progressive erase */
+    memset(H.sf.mem + H.slot1.off + 16, 0x00, 16);
+    CHECK_EQ(dfu_util_download(image, 9000, 4096, &st, 0), DFU_IDLE);
+    CHECK_EQ(H.sf.sector_erases[s0], 2);
+    CHECK_EQ(H.sf.mem[H.slot1.off + 16], 0xFF);
+}
+
+/* A second GET_DESCRIPTOR(device) in the middle of a download changes
+ * nothing: only the controller reports bus resets. */
+static void test_descriptor_mid_download(void)
+{
+    struct dl_stats st;
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    h_start();
+    MUST(fake_out(&H.dev, &H.fk, 0x00, USB_REQ_SET_ADDRESS, 5, 0, 0, 0) == 0);
+    pattern(image, 3 * 4096, 7);
+    MUST(h_set_alt(1) == 0);
+    MUST(h_dnload(0, image, 4096) == 0);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
+    CHECK_EQ(fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 64), 18);
+    CHECK_EQ(fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 18), 18);
+    CHECK_EQ(dfu_state(&H.dfu), DFU_DNLOAD_IDLE);
+    CHECK_EQ(usbd_address(&H.dev), 5);
+    MUST(h_dnload(1, image + 4096, 4096) == 0);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_DNLOAD_IDLE);
+    MUST(h_dnload(2, image + 8192, 4096) == 0);
+    MUST(h_getstatus() == 0);
+    MUST(h_dnload(3, 0, 0) == 0);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_IDLE);
+    CHECK(memcmp(H.sf.mem + H.slot1.off, image, 3 * 4096) == 0);
+    (void)st;
+}
+
 /* STM32F4: a 128 KiB sector erase (about 2.5 s) is announced and fits the
- * 5 s request timeout; blocks inside an erased sector go at once. */
+ * 5 s request timeout. */
 static void test_stm32f4(void)
 {
     struct dl_stats st;
@@ -217,8 +384,8 @@ static void test_stm32f4(void)
     pattern(image, len, 9);
     MUST(h_set_alt(1) == 0);
     CHECK_EQ(dfu_util_download(image, len, 4096, &st, 1), DFU_IDLE);
-    CHECK_EQ(st.dnbusy, 2); /* the two 128 KiB sectors the image touches */
-    CHECK_EQ(st.getstatus, div_up(len, 4096) + 2);
+    CHECK_EQ(st.dnbusy, div_up(len, 4096)); /* one block buffer */
+    CHECK_EQ(st.getstatus, 2 * div_up(len, 4096));
     CHECK_EQ(st.max_poll, div_up(300000 + 17500 * 128 + 1024 * 16, 1000));
     CHECK(st.max_poll < 5000);
     check_slot1(0, image, len, 0x00);
@@ -390,8 +557,7 @@ static void test_runtime_story(void)
     MUST(h_getstatus() == 0);
     CHECK_EQ(H.st[4], DFU_APP_IDLE);
     MUST(h_simple(DFU_DETACH, 1000) == 0);
-    /* new enumeration over USB/IP */
-    CHECK_EQ(fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 64), 18);
+    fake_bus_reset(&H.dev);
     MUST(fake_out(&H.dev, &H.fk, 0x00, USB_REQ_SET_CONFIGURATION, 1, 0, 0, 0) == 0);
     MUST(h_set_alt(1) == 0);
     MUST(h_getstatus() == 0);
@@ -402,7 +568,7 @@ static void test_runtime_story(void)
     /* dfu-util -R: DETACH, then the reset reboots into the application */
     MUST(h_simple(DFU_DETACH, 1000) == 0);
     CHECK_EQ(H.restarts, 0);
-    CHECK_EQ(fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 64), 18);
+    fake_bus_reset(&H.dev);
     CHECK_EQ(H.restarts, 1);
 }
 
@@ -415,6 +581,10 @@ int main(void)
     test_download(20000, 1000, 0, 0);
     test_download(9999, 64, 0x1004, 1);
     test_deferred_nrf();
+    test_pipeline_nrf();
+    test_last_full_block();
+    test_clear_head();
+    test_descriptor_mid_download();
     test_stm32f4();
     test_block_wrap();
     test_errors();

@@ -265,6 +265,50 @@ static void test_versions(void)
     CHECK_EQ(image_version_security_counter(&v), 0x01020003);
 }
 
+/* The size of an image streaming in, fed in pieces of every size (the
+ * header and the TLV info straddling pieces), and what is not an image. */
+static void test_size_probe(void)
+{
+    static uint8_t img[5000];
+    struct image_header h = { .magic = IMAGE_MAGIC, .hdr_size = 0x200, .img_size = 4000, .protect_tlv_size = 0x20 };
+    const uint32_t info = 0x200 + 4000 + 0x20, total = info + 0x150;
+    struct image_size_probe p;
+
+    memset(img, 0xA5, sizeof(img));
+    image_header_encode(&h, img);
+    put_le16(img + info, IMAGE_TLV_INFO_MAGIC);
+    put_le16(img + info + 2, 0x150);
+    for (uint32_t piece = 1; piece <= 4096; piece = piece * 3 + 1) {
+        uint32_t got = 0, at_known = 0;
+
+        image_size_probe_init(&p);
+        for (uint32_t off = 0; off < total; off += piece) {
+            uint32_t n = total - off < piece ? total - off : piece;
+            uint32_t r = image_size_probe_feed(&p, img + off, n);
+
+            if (r != 0 && got == 0)
+                at_known = off + n;
+            got = r;
+        }
+        CHECK_EQ(got, total);
+        CHECK(at_known >= info + 4 && at_known < info + 4 + piece);
+    }
+    /* not an image: never a size */
+    image_size_probe_init(&p);
+    CHECK_EQ(image_size_probe_feed(&p, img + 1, 4000), 0);
+    CHECK_EQ(image_size_probe_feed(&p, img, 4000), 0);
+    /* a bad TLV info magic */
+    put_le16(img + info, 0x1234);
+    image_size_probe_init(&p);
+    CHECK_EQ(image_size_probe_feed(&p, img, sizeof(img)), 0);
+    /* sizes that overflow are refused */
+    h.img_size = 0xFFFFFFF0u;
+    image_header_encode(&h, img);
+    image_size_probe_init(&p);
+    CHECK_EQ(image_size_probe_feed(&p, img, sizeof(img)), 0);
+    CHECK(p.failed);
+}
+
 int main(void)
 {
     REQUIRE(sim_flash_init_mem(&sf, &geo) == DFB_OK);
@@ -273,6 +317,7 @@ int main(void)
     test_parse();
     test_malformed();
     test_versions();
+    test_size_probe();
     sim_flash_close(&sf);
     CHECK_DONE();
 }

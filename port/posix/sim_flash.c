@@ -1,6 +1,7 @@
 #include "port/posix/sim_flash.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -8,6 +9,21 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "port/posix/irq_context.h"
+
+/* usb/usb_dc.h: no flash erase or program inside a USB controller event. */
+static void check_not_in_event(const char *op, uint32_t off, uint32_t len)
+{
+    const char *ev = irq_context_active();
+
+    if (ev != NULL) {
+        fprintf(stderr,
+                "FATAL: flash %s at 0x%x (%u bytes) inside USB controller event '%s': slow work belongs in the "
+                "task (usb/usb_dc.h)\n",
+                op, (unsigned)off, (unsigned)len, ev);
+        abort();
+    }
+}
 
 static uint64_t next_rand(struct sim_flash *sf)
 {
@@ -66,6 +82,7 @@ static int sim_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
     uint32_t wbs = sf->geo->write_block_size;
     struct flash_sector s;
 
+    check_not_in_event("write", off, len);
     if (sf->powered_off)
         return DFB_EPOWER;
     for (uint32_t i = 0; i < len; i++) {
@@ -126,6 +143,7 @@ static int sim_erase(void *ctx, uint32_t off, uint32_t len)
     uint8_t ev = sf->geo->erase_value;
     uint32_t end = off + len;
 
+    check_not_in_event("erase", off, len);
     /* One operation per sector, so power can be cut between sectors. */
     while (off < end) {
         struct flash_sector s;

@@ -57,6 +57,18 @@ expect "Swap type: test"
 expect "Jumping to the first image slot"
 expect "Hello World! $BOARD"
 check "hello_world now at the start of slot0" in_slot0 "$flash" "$hello"
+
+# a second download after that swap: slot1's first sector held an old image
+# header (MCUboot would take it for a misplaced upload); the download erases
+# it before the first block lands
+board_reset
+expect "Swap type: revert"
+expect "This device supports USB DFU class."
+check "after the swaps, slot1's first sector is not erased (precondition)" not erased "$flash" $((SLOT1_OFF)) $((SECTOR))
+dfu "$work/dn2.log" --alt 1 --download "$hello"
+check "a second download exits 0" test $? -eq 0
+check "the second download lands at slot1+0x1000" landed "$flash" "$hello"
+check "after the second download slot1's first sector reads erased" erased "$flash" $((SLOT1_OFF)) $((SECTOR))
 board_stop
 check "power off exits 0" test "$board_rc" = 0
 

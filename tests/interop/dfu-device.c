@@ -31,10 +31,12 @@
 #include "common/errors.h"
 #include "dfu/dfu.h"
 #include "flash/flash_map.h"
-#include "port/posix/board.h"
+#include "port/posix/vboard_machine.h"
 #include "port/posix/sim_flash.h"
 #include "port/posix/usbip/usbip_server.h"
 #include "usb/usbd.h"
+
+static uint8_t dfu_buffers[2 * DFU_TRANSFER_SIZE_MAX];
 
 static volatile sig_atomic_t stop;
 static int restart_wanted;
@@ -152,6 +154,8 @@ int main(int argc, char **argv)
     cfg.product = "DFU sample";
     cfg.serial = "0123456789ABCDEF";
     cfg.enable_upload = 1;
+    cfg.buffers = dfu_buffers;
+    cfg.buffer_count = 2;
     cfg.will_detach = (uint8_t)will_detach;
     cfg.start_in_dfu_mode = strcmp(mode, "dfu") == 0;
     cfg.slot0 = &slot0;
@@ -175,7 +179,7 @@ int main(int argc, char **argv)
     /* the board's fault injection wraps the server's ep0_send */
     if (corrupt)
         setenv("DFUBOOT_VBOARD_CORRUPT", "config-length", 1);
-    if ((rc = usbd_init(&dev, board_usb_controller(NULL, usbip_server_dc_ops(srv)), first)) != DFB_OK)
+    if ((rc = usbd_init(&dev, vboard_usb_fault_wrap(usbip_server_dc_ops(srv)), first)) != DFB_OK)
         die("usbd_init", rc);
     usbip_server_set_device(srv, &dev);
 
@@ -194,7 +198,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "dfu-device: %s mode, USB/IP on 127.0.0.1:%d\n", mode, usbip_server_port(srv));
 
     while (!stop) {
-        if ((rc = usbip_server_poll(srv, 50)) != 0 && rc != -EINTR)
+        if ((rc = usbip_server_poll(srv, dfu_task(&dfu) ? 0 : 50)) != 0 && rc != -EINTR)
             die("usbip_server_poll", rc);
         if (restart_wanted) {
             /* A reboot of the board: the class starts over in the first mode. */

@@ -94,7 +94,7 @@ static void test_disconnect_mid_download(void)
         CHECK_EQ(h_dnload(b, image + b * 1024u, 1024), 0);
         CHECK_EQ(h_getstatus(), 0);
     }
-    usbd_bus_reset(&H.dev);
+    fake_bus_reset(&H.dev);
     CHECK_EQ(H.manifests, 0);
     CHECK_EQ(dfu_state(&H.dfu), DFU_IDLE); /* still in DFU mode, download forgotten */
     /* the host comes back and enumerates again */
@@ -116,11 +116,11 @@ static void test_disconnect_mid_download(void)
     CHECK_EQ(h_getstatus(), 0);
     fake_setup(&H.dev, &H.fk, 0x21, DFU_DNLOAD, 1, 0, 2048);
     CHECK_EQ(H.fk.answer, FAKE_RECEIVE);
-    usbd_ep0_out(&H.dev, image + 2048, 64); /* 64 of 2048 bytes, then silence */
+    fake_ep0_out(&H.dev, image + 2048, 64); /* 64 of 2048 bytes, then silence */
     CHECK_EQ(h_simple(DFU_ABORT, 0), 0);    /* a new SETUP: dfu-util's ABORT */
     CHECK_EQ(dfu_state(&H.dfu), DFU_IDLE);
     /* a stale OUT packet of the abandoned transfer is ignored */
-    usbd_ep0_out(&H.dev, image, 64);
+    fake_ep0_out(&H.dev, image, 64);
     CHECK_EQ(dfu_state(&H.dfu), DFU_IDLE);
     pattern(image, 0x2f00, 5);
     CHECK_EQ(full_download(image, 0x2f00, 2048), DFU_IDLE);

@@ -23,6 +23,8 @@
 #include "port/posix/usbip/usbip_server.h"
 #include "tests/support/check.h"
 
+static uint8_t dfu_buffers[DFU_TRANSFER_SIZE_MAX];
+
 static struct usbip_server *srv;
 static struct sim_flash sf;
 static struct flash_area slot0, slot1;
@@ -244,6 +246,7 @@ int main(void)
     cfg.slot1 = &slot1;
     sys.uptime_ms = up;
     cfg.sys = &sys;
+    cfg.buffers = dfu_buffers;
     REQUIRE(usbip_server_open(&srv, &scfg) == 0);
     port = usbip_server_port(srv);
     REQUIRE(dfu_init(&dfu, &cfg, &dev) == 0);

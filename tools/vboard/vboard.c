@@ -27,7 +27,7 @@
 
 #include "common/errors.h"
 #include "flash/flash_map.h"
-#include "port/posix/board.h"
+#include "port/posix/vboard_machine.h"
 #include "port/posix/sim_flash.h"
 #include "tools/vboard/vboard_info.h"
 

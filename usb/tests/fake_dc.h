@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "port/posix/irq_context.h"
 #include "usb/usbd.h"
 
 enum fake_answer { FAKE_NONE, FAKE_SEND, FAKE_RECEIVE, FAKE_STATUS, FAKE_STALL };
@@ -108,7 +109,31 @@ static void fake_setup(struct usb_device *dev, struct fake_dc *f, uint8_t bm, ui
     f->answer = FAKE_NONE;
     f->answers = 0;
     f->in_len = 0;
+    irq_context_enter("setup");
     usbd_setup(dev, &s);
+    irq_context_exit();
+}
+
+/* The controller's other events, delivered as an interrupt would be. */
+static inline void fake_status_done(struct usb_device *dev)
+{
+    irq_context_enter("status done");
+    usbd_status_done(dev);
+    irq_context_exit();
+}
+
+static inline void fake_ep0_out(struct usb_device *dev, const void *data, uint16_t len)
+{
+    irq_context_enter("OUT data");
+    usbd_ep0_out(dev, data, len);
+    irq_context_exit();
+}
+
+static inline void fake_bus_reset(struct usb_device *dev)
+{
+    irq_context_enter("bus reset");
+    usbd_bus_reset(dev);
+    irq_context_exit();
 }
 
 /* Device-to-host request: returns the bytes received, or -1 on STALL (or
@@ -121,7 +146,7 @@ static inline int fake_in(struct usb_device *dev, struct fake_dc *f, uint8_t bm,
     if (f->answers != 1 || f->answer != FAKE_SEND || f->in_len > length)
         return -1;
     if (!f->hold_status)
-        usbd_status_done(dev);
+        fake_status_done(dev);
     return f->in_len;
 }
 
@@ -141,14 +166,14 @@ static inline int fake_out(struct usb_device *dev, struct fake_dc *f, uint8_t bm
         while (done < len && f->answer == FAKE_RECEIVE) {
             uint16_t n = (uint16_t)(len - done < f->packet ? len - done : f->packet);
 
-            usbd_ep0_out(dev, p + done, n);
+            fake_ep0_out(dev, p + done, n);
             done = (uint16_t)(done + n);
         }
     }
     if (f->answers != 1 || f->answer != FAKE_STATUS)
         return -1;
     if (!f->hold_status)
-        usbd_status_done(dev);
+        fake_status_done(dev);
     return 0;
 }
 

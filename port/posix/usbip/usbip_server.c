@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "port/posix/irq_context.h"
 #include "port/posix/usbip/usbip_proto.h"
 
 #define MAX_CONNS 16
@@ -313,6 +314,39 @@ static void conn_flush_wait(struct usbip_server *srv, struct conn *c, int max_ms
     }
 }
 
+/* ---- events into the device core ------------------------------------- */
+
+/* Each event reaches the core as a controller interrupt would: bracketed,
+ * so the simulated flash can check that nothing slow runs inside
+ * (usb/usb_dc.h). */
+static void ev_setup(struct usbip_server *srv, const struct usb_setup *s)
+{
+    irq_context_enter("setup");
+    usbd_setup(srv->dev, s);
+    irq_context_exit();
+}
+
+static void ev_ep0_out(struct usbip_server *srv, const void *data, uint16_t len)
+{
+    irq_context_enter("OUT data");
+    usbd_ep0_out(srv->dev, data, len);
+    irq_context_exit();
+}
+
+static void ev_status_done(struct usbip_server *srv)
+{
+    irq_context_enter("status done");
+    usbd_status_done(srv->dev);
+    irq_context_exit();
+}
+
+static void ev_bus_reset(struct usbip_server *srv)
+{
+    irq_context_enter("bus reset");
+    usbd_bus_reset(srv->dev);
+    irq_context_exit();
+}
+
 /* ---- device information (from the device itself) --------------------- */
 
 /* One GET_DESCRIPTOR through the core with the answer captured here instead
@@ -326,7 +360,7 @@ static int capture_descriptor(struct usbip_server *srv, uint8_t type, uint16_t w
         return -1;
     srv->ans = ANS_NONE;
     srv->capturing = 1;
-    usbd_setup(srv->dev, &s);
+    ev_setup(srv, &s);
     srv->capturing = 0;
     a = srv->ans;
     srv->ans = ANS_NONE;
@@ -340,7 +374,7 @@ static int capture_descriptor(struct usbip_server *srv, uint8_t type, uint16_t w
     free(srv->ans_data);
     srv->ans_data = NULL;
     srv->ans_len = 0;
-    usbd_status_done(srv->dev);
+    ev_status_done(srv);
     return 0;
 }
 
@@ -357,7 +391,8 @@ static void refresh_info(struct usbip_server *srv)
     if (!cd)
         return;
     /* wLength 18, not 64: a 64-byte device-descriptor read is what a host
-     * starts an enumeration with, which the core takes as a bus reset. */
+     * starts an enumeration with, which this controller takes as a bus
+     * reset (see start_urb). */
     if (capture_descriptor(srv, 1, 18, dd, &n) < 0 || n < 18 || dd[1] != 1)
         goto out;
     if (capture_descriptor(srv, 2, 9, cd, &n) < 0 || n < 9 || cd[1] != 2)
@@ -420,7 +455,7 @@ static void bus_reset(struct usbip_server *srv)
     srv->configuration = 0;
     srv->stats.bus_resets++;
     if (srv->dev)
-        usbd_bus_reset(srv->dev);
+        ev_bus_reset(srv);
 }
 
 static void handle_devlist(struct usbip_server *srv, struct conn *c)
@@ -557,7 +592,7 @@ static void finish_cur(struct usbip_server *srv)
             if (srv->imp)
                 conn_flush_wait(srv, srv->imp, FLUSH_BEFORE_STATUS_MS);
             if (srv->dev)
-                usbd_status_done(srv->dev);
+                ev_status_done(srv);
         }
     }
     free(srv->ans_data);
@@ -594,6 +629,13 @@ static void start_urb(struct usbip_server *srv, struct urb *u)
         free_urb(u);
         return;
     }
+    /* vhci does not forward port resets: a host enumerating again starts
+     * with GET_DESCRIPTOR(device, 64) while the device still has an
+     * address or a configuration. This controller infers the bus reset
+     * that came before it and reports it; the core never guesses. */
+    if (s.bmRequestType == 0x80 && s.bRequest == 6 && s.wValue == 0x0100 && s.wLength == 64 &&
+        (srv->address != 0 || srv->configuration != 0))
+        bus_reset(srv);
     if (!srv->dev) {
         send_ret_submit(srv, u, USBIP_EPIPE, NULL, 0);
         free_urb(u);
@@ -603,7 +645,7 @@ static void start_urb(struct usbip_server *srv, struct urb *u)
     srv->ans = ANS_NONE;
     srv->want_out = 0;
     srv->stats.setups++;
-    usbd_setup(srv->dev, &s);
+    ev_setup(srv, &s);
 }
 
 /* The core asked for the OUT data stage (now or later): hand it over. */
@@ -615,7 +657,7 @@ static void deliver_out(struct usbip_server *srv)
     srv->want_out = 0;
     usb_setup_parse(u->setup, &s);
     if (!(s.bmRequestType & 0x80) && s.wLength > 0 && u->data)
-        usbd_ep0_out(srv->dev, u->data, s.wLength);
+        ev_ep0_out(srv, u->data, s.wLength);
 }
 
 /* Runs queued transfers while the device answers them at once. */

@@ -4,9 +4,9 @@
  * Input: 2 configuration bytes, then operations until the input ends.
  *   byte 0: bit 0 enable_upload, 1 permanent_download, 2 reboot (not
  *           manifestation tolerant), 3 will_detach, 4 start_in_dfu_mode,
- *           5 manifest callback fails, 6 sync_write_ms = 0 (dfuDNBUSY),
+ *           5 manifest callback fails, 6 two block buffers,
  *           7 slot1_offset = 0x200
- *   byte 1: bits 0-2 wTransferSize (64, 256, 1024, 4096, 1, 100, 2048, 512),
+ *   byte 1: bits 0-2 wTransferSize (64, 256, 1024, 4096, 8, 100, 2048, 512),
  *           bits 3-4 OUT packet size (64, 8, 16, 4096), bit 5 slot1_limit
  *           = slot size - 4 KiB (the trailer sector must stay untouched)
  *   operations (first byte mod 8):
@@ -19,7 +19,7 @@
  *   Data of a refused OUT request is skipped in the input all the same.
  *     2  SET_INTERFACE to the DFU interface, alt from the input
  *     3  bus reset
- *     4  time passes (u16 ms)
+ *     4  the main loop: up to 4 x (u8) dfu_task() steps; time passes (u16 ms)
  *     5  a status stage no request asked for
  *     6  OUT data nobody asked for
  *     7  GETSTATUS, then time passes by bwPollTimeout (what dfu-util does)
@@ -41,6 +41,7 @@
 #include "common/errors.h"
 #include "dfu/dfu.h"
 #include "flash/flash_map.h"
+#include "port/posix/irq_context.h"
 #include "port/posix/sim_flash.h"
 #include "tests/fuzz/support/fuzz_support.h"
 #include "usb/usbd.h"
@@ -218,6 +219,24 @@ static uint16_t dfu_itf(void)
     return usbd_descriptors(&dev) == &app_info ? 1 : 0;
 }
 
+static uint8_t block_buffers[DFU_BUFFERS_MAX * DFU_TRANSFER_SIZE_MAX];
+
+/* Controller events, delivered as interrupts would be: the simulated
+ * flash aborts if the class programs flash inside one. */
+static void event_status_done(void)
+{
+    irq_context_enter("status done");
+    usbd_status_done(&dev);
+    irq_context_exit();
+}
+
+static void event_bus_reset(void)
+{
+    irq_context_enter("bus reset");
+    usbd_bus_reset(&dev);
+    irq_context_exit();
+}
+
 /* One control transfer: SETUP, OUT data from the input (maybe cut short),
  * status stage. */
 static void transfer(const struct usb_setup *s, struct fuzz_in *in, bool may_cut)
@@ -227,7 +246,9 @@ static void transfer(const struct usb_setup *s, struct fuzz_in *in, bool may_cut
     host.answers = 0;
     host.answer = A_NONE;
     host.in_len = 0;
+    irq_context_enter("setup");
     usbd_setup(&dev, s);
+    irq_context_exit();
     if (host.answers != 1)
         FUZZ_FAIL("SETUP %02x %02x answered %u times", s->bmRequestType, s->bRequest, host.answers);
     check_state();
@@ -250,7 +271,9 @@ static void transfer(const struct usb_setup *s, struct fuzz_in *in, bool may_cut
                 n = (uint16_t)(cut - done);
             for (uint16_t i = 0; i < n; i++)
                 pkt[i] = fuzz_u8(in);
+            irq_context_enter("OUT data");
             usbd_ep0_out(&dev, pkt, n);
+            irq_context_exit();
             done = (uint16_t)(done + n);
             check_state();
         }
@@ -264,14 +287,14 @@ static void transfer(const struct usb_setup *s, struct fuzz_in *in, bool may_cut
             FUZZ_FAIL("OUT data stage answered %u times (last %d)", host.answers, host.answer);
     }
     if (host.answer != A_STALL)
-        usbd_status_done(&dev);
+        event_status_done();
     host.in_request = false;
     check_state();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint16_t xfer_sizes[8] = { 64, 256, 1024, 4096, 1, 100, 2048, 512 };
+    static const uint16_t xfer_sizes[8] = { 64, 256, 1024, 4096, 8, 100, 2048, 512 };
     static const uint16_t packets[4] = { 64, 8, 16, 4096 };
     struct fuzz_in in = { data, size };
 
@@ -307,7 +330,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.will_detach = (c0 >> 3) & 1;
     cfg.start_in_dfu_mode = (c0 >> 4) & 1;
     manifest_rc = (c0 & 0x20) ? DFB_EIO : 0;
-    cfg.sync_write_ms = (c0 & 0x40) ? 0 : 1000;
+    cfg.buffer_count = (c0 & 0x40) ? 2 : 1;
+    cfg.buffers = block_buffers;
     cfg.slot1_offset = (c0 & 0x80) ? 0x200 : 0;
     cfg.transfer_size = xfer_sizes[c1 & 7];
     cfg.slot1_limit = (c1 & 0x20) ? SLOT_SIZE - 0x1000 : 0; /* keep the trailer sector */
@@ -329,7 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     app_info = (struct usbd_device_info){ .vid = 0x1209, .pid = 1, .manufacturer = "dfuboot", .product = "fuzz",
                                           .max_power = 50, .num_interfaces = 2, .interfaces = app_itfs };
     FUZZ_ASSERT(usbd_init(&dev, &dc_ops, cfg.start_in_dfu_mode ? dfu_mode_descriptors(&dfu) : &app_info) == 0);
-    usbd_bus_reset(&dev);
+    event_bus_reset();
     check_state();
 
     while (in.n) {
@@ -358,14 +382,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             transfer(&s, &in, false);
             break;
         case 3:
-            usbd_bus_reset(&dev);
+            event_bus_reset();
             check_state();
             break;
-        case 4:
+        case 4: {
+            /* time passes; the main loop runs the class's task */
+            uint8_t steps = fuzz_u8(&in);
             now_ms += fuzz_u16(&in);
+            for (uint16_t i = 0; i < steps * 4u && dfu_task(&dfu); i++)
+                check_state();
             break;
+        }
         case 5:
-            usbd_status_done(&dev);
+            event_status_done();
             check_state();
             break;
         case 6: {
@@ -373,7 +402,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t n = fuzz_u8(&in) & 63;
             for (uint8_t i = 0; i < n; i++)
                 pkt[i] = fuzz_u8(&in);
+            irq_context_enter("OUT data");
             usbd_ep0_out(&dev, pkt, n);
+            irq_context_exit();
             check_state();
             break;
         }

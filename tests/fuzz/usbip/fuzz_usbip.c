@@ -36,6 +36,8 @@
 #include "port/posix/usbip/usbip_server.h"
 #include "tests/fuzz/support/fuzz_support.h"
 
+static uint8_t dfu_buffers[2 * 256];
+
 #define NCLIENTS 4
 
 static const struct flash_sector_range sectors[] = { { 0x1000, 16 } };
@@ -100,6 +102,7 @@ static void send_all(int fd, const void *p, size_t n)
 static void poll_srv(struct usbip_server *srv)
 {
     FUZZ_ASSERT(usbip_server_poll(srv, 0) == 0);
+    dfu_task(&dfu); /* the main loop: one step of flash work */
     drain_all();
 }
 
@@ -146,6 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.enable_upload = 1;
     cfg.start_in_dfu_mode = 1;
     cfg.transfer_size = 256;
+    cfg.buffers = dfu_buffers;
+    cfg.buffer_count = 2;
     cfg.slot0 = &slot0;
     cfg.slot1 = &slot1;
     sys = (struct sys_ops){ .uptime_ms = up, .reset = nop_reset };

@@ -23,6 +23,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+static uint8_t dfu_buffers[2 * DFU_TRANSFER_SIZE_MAX];
+
 static struct {
     struct sim_flash sf;
     struct flash_area slot0, slot1;
@@ -69,6 +71,8 @@ static void *board(void *arg)
             sched_yield();
         pthread_mutex_lock(&B.mu);
         usbip_server_poll(B.srv, 10);
+        while (dfu_task(&B.dfu))
+            ;
         pthread_mutex_unlock(&B.mu);
     }
     return NULL;
@@ -162,6 +166,8 @@ int main(void)
     rc = usbip_server_open(&B.srv, &scfg);
     REQUIRE(rc == 0);
     B.port = usbip_server_port(B.srv);
+    B.cfg.buffers = dfu_buffers;
+    B.cfg.buffer_count = 2;
     rc = dfu_init(&B.dfu, &B.cfg, &B.dev);
     REQUIRE(rc == DFB_OK);
     rc = usbd_init(&B.dev, usbip_server_dc_ops(B.srv), dfu_mode_descriptors(&B.dfu));

@@ -7,6 +7,7 @@
  * block-number error recovered with CLRSTATUS. */
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include "port/posix/usbip/usbip_server.h"
 #include "tests/support/check.h"
 #include "usb/usbd.h"
+
+static uint8_t dfu_buffers[2 * DFU_TRANSFER_SIZE_MAX];
 
 static struct {
     struct sim_flash sf;
@@ -61,6 +64,8 @@ static void *board(void *arg)
     while (!atomic_load(&B.stop)) {
         pthread_mutex_lock(&B.mu);
         usbip_server_poll(B.srv, 5);
+        while (dfu_task(&B.dfu))
+            ;
         pthread_mutex_unlock(&B.mu);
         sched_yield();
     }
@@ -87,8 +92,10 @@ static int getstatus(uint8_t *status)
         if (ctl(0xA1, DFU_GETSTATUS, 0, 0, 6, st) != 6)
             return -1;
         *status = st[0];
-        if (st[4] != DFU_DNBUSY)
+        if (st[4] != DFU_DNBUSY && st[4] != DFU_MANIFEST)
             return st[4];
+        /* as dfu-util: wait bwPollTimeout, ask again */
+        usleep(1000u * (st[1] | (st[2] << 8) | ((unsigned)st[3] << 16)));
     }
     return -1;
 }
@@ -133,6 +140,8 @@ int main(void)
     B.cfg.manifest = manifest;
     B.sys.uptime_ms = uptime;
     B.cfg.sys = &B.sys;
+    B.cfg.buffers = dfu_buffers;
+    B.cfg.buffer_count = 2;
     REQUIRE(dfu_init(&B.dfu, &B.cfg, &B.dev) == DFB_OK);
     B.itfs[0] = dfu_runtime_interface(&B.dfu);
     B.info = (struct usbd_device_info){ .vid = 0x1209, .pid = 0x0001, .manufacturer = "dfuboot",
@@ -156,7 +165,7 @@ int main(void)
     /* run-time mode: DETACH, then a port reset enters DFU mode */
     CHECK_EQ(ctl(0x00, USB_REQ_SET_CONFIGURATION, 1, 0, 0, NULL), 0);
     CHECK_EQ(ctl(0x21, DFU_DETACH, 1000, 0, 0, NULL), 0);
-    CHECK_EQ(ctl(0x23, USB_REQ_SET_FEATURE, USB_FEATURE_PORT_RESET, 1, 0, NULL), 0);
+    CHECK_EQ(ctl(0x23, USB_REQ_SET_FEATURE, 4 /* PORT_RESET */, 1, 0, NULL), 0);
     CHECK_EQ(ctl(0x80, USB_REQ_GET_DESCRIPTOR, USB_DESC_DEVICE << 8, 0, 18, desc), 18);
     CHECK_EQ(desc[10] | (desc[11] << 8), 0x0002); /* DFU-mode PID */
     CHECK_EQ(ctl(0x00, USB_REQ_SET_CONFIGURATION, 1, 0, 0, NULL), 0);

@@ -1,4 +1,6 @@
-/* The virtual board, as firmware running on it sees it.
+/* The virtual board as a machine: what `vboard run` (the board itself)
+ * and the firmware side of this port (port/posix/board.c, which implements
+ * port/board.h for the firmware) share.
  *
  * `vboard run` is the board: it owns the flash file, the USB/IP listening
  * socket and the reset button. At power-on its "ROM" executes the bytes in
@@ -7,14 +9,15 @@
  * same process, as a jump would. Everything the firmware needs is inherited:
  *
  *   DFUBOOT_BOARD_FD   memfd holding struct board_shared (counters, power-cut
- *                      plan, power-on time), shared across resets and exec
+ *                      plan, power-on time, retained RAM, the button),
+ *                      shared across resets and exec
  *   DFUBOOT_FLASH_FD   the flash file (file offset = flash address)
  *   DFUBOOT_USBIP_FD   the listening USB/IP socket (absent: no USB cable)
  *
  * Firmware ends with one of the BOARD_EXIT_* codes; a reset or power-off
  * kills it. */
-#ifndef DFUBOOT_PORT_POSIX_BOARD_H
-#define DFUBOOT_PORT_POSIX_BOARD_H
+#ifndef DFUBOOT_PORT_POSIX_VBOARD_MACHINE_H
+#define DFUBOOT_PORT_POSIX_VBOARD_MACHINE_H
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -43,6 +46,8 @@ struct board_shared {
     uint32_t cut_torn;
     uint64_t ops;          /* erase/write operations since power-on */
     uint32_t boots;        /* resets since power-on */
+    uint32_t boot_mode;    /* retained RAM word: board_boot_mode() */
+    uint32_t button;       /* the recovery button is held */
     struct sim_flash_stats stats;
     uint32_t nsectors;
     uint32_t sector_erases[BOARD_MAX_SECTORS];
@@ -50,34 +55,21 @@ struct board_shared {
 };
 #define BOARD_SHARED_MAGIC 0x64667662u /* "bvfd" */
 
-struct board {
-    const struct flash_layout *layout;
-    struct sim_flash flash;
-    struct board_shared *shared;
-    int usbip_listen_fd; /* -1 without a USB cable */
-    struct sys_ops sys;  /* MCUboot-style log ("I: ..."), uptime, reset, jump */
-};
+/* Fault injection for interop tests: `real` itself, or, when
+ * DFUBOOT_VBOARD_CORRUPT=config-length is set, a wrapper that makes every
+ * configuration descriptor announce a wTotalLength 2 bytes larger than
+ * what is sent. */
+const struct usb_dc_ops *vboard_usb_fault_wrap(const struct usb_dc_ops *real);
 
-/* For firmware: attach to the board from the inherited descriptors and
- * print the boot banner. Exits with a message if not started by vboard. */
-void board_init(struct board *b);
+/* Executes `len` bytes of the flash file at device offset `off` as the new
+ * program of this process (the jump into an application). Returns only on
+ * error (a negative dfb_err). */
+int vboard_exec_flash(int flash_fd, uint32_t off, uint32_t len);
 
-/* Zephyr-style application log line: "[00:00:00.005,920] <inf> module: text". */
-void board_log(struct board *b, const char *module, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The USB controller firmware should use: `real` itself, or, when the board
- * was started with DFUBOOT_VBOARD_CORRUPT=config-length (fault injection
- * for interop tests), a wrapper that makes every configuration descriptor
- * announce a wTotalLength 2 bytes larger than what is sent. */
-const struct usb_dc_ops *board_usb_controller(struct board *b, const struct usb_dc_ops *real);
-
-uint32_t board_uptime_ms(struct board *b);
-void board_reboot(struct board *b) __attribute__((noreturn));
-void board_halt(struct board *b, const char *why) __attribute__((noreturn));
-
-/* Executes `len` bytes of flash at device offset `off` as the new program
- * of this process (the jump into an application). Returns only on error. */
-int board_exec_flash(struct board *b, uint32_t off, uint32_t len);
+/* For test firmware on this board: the shared state, and whether the board
+ * has a USB cable. */
+struct board_shared *vboard_shared(void);
+int vboard_has_usb(void);
 
 /* For vboard: the shared state, and the ROM starting the bootloader. */
 struct board_shared *board_shared_create(int *fd_out, const char *layout);
