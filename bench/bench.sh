@@ -310,7 +310,9 @@ section_flash() {
     out "41 us per word); both images N sectors; counted from the request to the settled state (application"
     out "request, every boot, the confirmation). Trailer writes: writes of <= 32 bytes (trailer fields, status entries)."
     out ""
-    out "| N | write align | flow | boots | erases | goal | worst sector erases | bytes programmed | trailer writes | data writes | simulated time | MCUboot offset / move / scratch erases |"
+    out "MCUboot column: erase formulas for same-size images derived from MCUboot's swap code (constants of this script, not measured)."
+    out ""
+    out "| N | write align | flow | boots | erases | goal | worst sector erases | bytes programmed | trailer writes | data writes | simulated time | MCUboot offset / move / scratch erases (formula) |"
     out "|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|"
     local n a line f e goal limit verdict mc
     for n in 16 64 110; do
@@ -443,6 +445,8 @@ section_dfu() {
     if ! have bench_dfu_model; then out "missing program bench_dfu_model (make build)"; out ""; return; fi
     "$BIN/bench_dfu_model" 400 >"$DATA/dfu-model.out"
     collect "$DATA/dfu-model.out"
+    anchor zephyr_legacy_dfu_400k_s_max 44 "Zephyr's legacy DFU class (128 B blocks, 8 ms fixed poll), 400 KiB: published range 36-44 s"
+    anchor zephyr_new_dfu_400k_s_max 19.8 "Zephyr's new DFU class (512 B blocks, 10 ms fixed poll), 400 KiB: published range 15.5-19.8 s"
     local floor l1 l2 x
     floor=$(kv "$(grep '^floor' "$DATA/dfu-model.out")" ms)
     out "USB 2.0 full-speed control transfers: 45 B overhead per transfer, 13 B per extra 64-byte packet,"
@@ -452,8 +456,8 @@ section_dfu() {
     out "| device | block (wTransferSize) | bwPollTimeout | requests | flash erases (worst sector) | bytes programmed | USB time (1 ms lat.) | host sleeps | flash time | total, 1 ms lat. | total, 0.125 ms lat. | x floor | goal <= 1.05x (13.33 s) | anchor |"
     out "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
     for x in 4096 1024 512 128; do
-        l1=$(grep "^device xfer=$x lat=1.000" "$DATA/dfu-model.out")
-        l2=$(grep "^device xfer=$x lat=0.125" "$DATA/dfu-model.out")
+        l1=$(grep "^device xfer=$x buffers=2 lat=1.000" "$DATA/dfu-model.out")
+        l2=$(grep "^device xfer=$x buffers=2 lat=0.125" "$DATA/dfu-model.out")
         local verdict="-" label="dfuboot, wTransferSize $x (option)"
         if [ $x = 4096 ]; then
             label="**dfuboot (default config)**"
