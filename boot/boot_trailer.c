@@ -285,11 +285,12 @@ int boot_geo_compute(const struct boot_slots *s, struct boot_geo *g)
     g->slot_sectors = pn;
     for (uint32_t t = 1; t + 2 <= pn; t++) {
         uint32_t n = pn - 1 - t;
-        /* primary: two entries per sector; secondary: one (revert) */
-        uint64_t need_p = info + (uint64_t)(2 * n + BOOT_STATUS_SPARE) * wp;
-        uint64_t need_s = info + (uint64_t)(n + BOOT_STATUS_SPARE) * ws;
+        /* primary: two entries per sector; secondary: one (revert). 32
+         * bits suffice: t sectors of psz bytes fit in the slot's size. */
+        uint32_t room = t * psz;
 
-        if (need_p <= (uint64_t)t * psz && need_s <= (uint64_t)t * psz) {
+        if (room >= info && (2 * n + BOOT_STATUS_SPARE) * wp <= room - info &&
+            (n + BOOT_STATUS_SPARE) * ws <= room - info) {
             g->trailer_sectors = t;
             g->max_image_sectors = n;
             return DFB_OK;

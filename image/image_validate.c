@@ -156,11 +156,30 @@ static int fail(struct image_info *info, int rc, const char *why)
     return rc;
 }
 
-/* The reason strings exist only with CONFIG_DFUBOOT_FAIL_REASONS. */
-#define FAIL(info, rc, why) fail((info), (rc), CONFIG_DFUBOOT_FAIL_REASONS ? (why) : 0)
+/* The reason strings exist only with CONFIG_DFUBOOT_FAIL_REASONS; without
+ * them image_validate() sets "ok" / "invalid" once, at its end. */
+#define FAIL(info, rc, why) (CONFIG_DFUBOOT_FAIL_REASONS ? fail((info), (rc), (why)) : (rc))
+
+static int validate_image(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
+                          struct image_info *info);
 
 int image_validate(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
                    struct image_info *info)
+{
+    int rc;
+
+    if (cfg == 0 || cfg->crypto == 0 || fa == 0 || info == 0 || cfg->crypto->sha256_init == 0 ||
+        cfg->crypto->sha256_update == 0 || cfg->crypto->sha256_finish == 0 ||
+        (cfg->key_count != 0 && cfg->keys == 0))
+        return DFB_EINVAL;
+    rc = validate_image(cfg, fa, off, info);
+    if (!CONFIG_DFUBOOT_FAIL_REASONS)
+        fail(info, rc, 0);
+    return rc;
+}
+
+static int validate_image(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
+                          struct image_info *info)
 {
     uint8_t buf[SIG_MAX];
     uint8_t h[IMAGE_SHA256_SIZE];
@@ -170,10 +189,6 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
     int key_id = -1, sig_rc = DFB_ESIG, rc;
     bool sig_checked = false;
 
-    if (cfg == 0 || cfg->crypto == 0 || fa == 0 || info == 0 || cfg->crypto->sha256_init == 0 ||
-        cfg->crypto->sha256_update == 0 || cfg->crypto->sha256_finish == 0 ||
-        (cfg->key_count != 0 && cfg->keys == 0))
-        return DFB_EINVAL;
     memset(info, 0, sizeof(*info));
     info->key_index = -1;
     have_keys = cfg->key_count != 0;
