@@ -200,7 +200,10 @@ section_usbip() {
 # A full slot: 120 sectors of 4 KiB (480 KiB); the image fills all but the
 # last sector (476 KiB hashed: header 512 B + body), signed by dfuimg.
 make_signed_images() {
-    local dfuimg=$BUILD/bin/dfuimg slot=0x78000 hashed=487424 alg key
+    # -S: dfuimg refuses an image it cannot swap in the slot it is given; the
+    # image (476 KiB hashed) is measured in place in a 480 KiB slot, which
+    # needs no swap, so it is signed for a 488 KiB one (no padding is added).
+    local dfuimg=$BUILD/bin/dfuimg slot=0x7A000 hashed=487424 alg key
     # Zero bytes: SHA-256 costs the same whatever the content.
     [ -f "$DATA/payload.bin" ] || truncate -s $((hashed - 512)) "$DATA/payload.bin"
     [ -f "$DATA/ecdsa-p256.pem" ] || "$dfuimg" keygen -t ecdsa-p256 -k "$DATA/ecdsa-p256.pem" >/dev/null
@@ -567,13 +570,13 @@ fetch_mbedtls() {
 # each), the adapter and the root compiled with the same definitions.
 # NAME|what|cmake options
 FP_VARIANTS=(
-    "as-built|all three algorithms, MCUboot's info lines, failure reasons (the defaults)|"
-    "rsa|RSA-2048 only, no log, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
-    "rsa-errors|RSA-2048 only, error lines, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=1 -DDFUBOOT_FAIL_REASONS=OFF"
-    "rsa-info|RSA-2048 only, MCUboot's info lines, failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=3 -DDFUBOOT_FAIL_REASONS=ON"
-    "ecdsa|ECDSA P-256 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
-    "ed25519|Ed25519 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
-    "all|all three algorithms, no log, no failure reasons|-DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "as-built|all algorithms, MCUboot's info lines, failure reasons (the defaults)|"
+    "rsa|RSA-2048 only, no log, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "rsa-errors|RSA-2048 only, error lines, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=1 -DDFUBOOT_FAIL_REASONS=OFF"
+    "rsa-info|RSA-2048 only, MCUboot's info lines, failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=3 -DDFUBOOT_FAIL_REASONS=ON"
+    "ecdsa|ECDSA P-256 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "ed25519|Ed25519 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "all|all algorithms, no log, no failure reasons|-DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
 )
 
 # fp_core NAME OPTIONS...: configures and builds the core for Cortex-M4 with
@@ -586,6 +589,26 @@ fp_core() {
         -DCMAKE_C_FLAGS="$M4_CFLAGS -fcallgraph-info=su" "$@" >"$dir/build.log" 2>&1 &&
         cmake --build "$dir" -j"${BENCH_JOBS:-2}" --target dfuboot_core >>"$dir/build.log" 2>&1 || return 1
     sed -n 's/^C_DEFINES = //p' "$dir/CMakeFiles/dfuboot_core.dir/flags.make"
+}
+
+# mbed_lib KIND DIR DEFS...: mbedTLS built with bench/footprint/mbedtls_config_m4.h
+# and the build's -D flags, for the target (KIND m4) or the host (KIND host,
+# for the heap figure), as DIR/libmbedcrypto.a.
+mbed_lib() {
+    local kind=$1 dir=$2 f i=0
+    shift 2
+    mkdir -p "$dir/obj"
+    local cflags=(-Os -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' "$@")
+    local cc=cc ar=ar
+    [ "$kind" = m4 ] && { cc=arm-none-eabi-gcc; ar=arm-none-eabi-ar; cflags=($M4_CFLAGS -fcallgraph-info=su "${cflags[@]}"); }
+    for f in "$src"/library/*.c; do
+        (cd "$dir/obj" && $cc "${cflags[@]}" -c "$f" -o "$(basename "$f" .c).o" 2>>"$dir/build.log") &
+        i=$((i + 1))
+        [ $((i % ${BENCH_JOBS:-2})) = 0 ] && wait
+    done
+    wait
+    [ -f "$dir/obj/sha256.o" ] && [ -f "$dir/obj/bignum.o" ] || return 1
+    rm -f "$dir/libmbedcrypto.a" && $ar rcs "$dir/libmbedcrypto.a" "$dir"/obj/*.o
 }
 
 # The objects counted as "boot logic" in a bootloader link.
@@ -636,42 +659,14 @@ section_footprint() {
     result footprint_usb_dfu_text_bytes $((usbd + dfu))
     result footprint_usb_dfu_caller_ram_bytes $usb_ram
 
-    # mbedTLS for Cortex-M4 (verify-only configuration), once for all builds.
+    # mbedTLS sources; the library is built per configuration (mbed_lib).
     local src have_mbed=1
     if ! src=$(fetch_mbedtls); then
         have_mbed=0
         out "mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28): builds without crypto only."
         out ""
-    else
-        mkdir -p "$FP/mbedtls"
-        local mflags=($M4_CFLAGS -fcallgraph-info=su -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"')
-        local f i=0
-        for f in "$src"/library/*.c; do
-            (cd "$FP/mbedtls" && arm-none-eabi-gcc "${mflags[@]}" -c "$f" -o "$(basename "$f" .c).o" 2>>"$FP/mbedtls.log") &
-            i=$((i + 1))
-            [ $((i % ${BENCH_JOBS:-2})) = 0 ] && wait
-        done
-        wait
-        if [ -f "$FP/mbedtls/rsa.o" ] && [ -f "$FP/mbedtls/ecdsa.o" ]; then
-            arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
-        else
-            have_mbed=0; out "mbedTLS cross build failed (see $FP/mbedtls.log): builds without crypto only."; out ""
-        fi
     fi
-    # The same mbedTLS for the host, for the heap figure (bench/footprint/heap_sig.c).
-    if [ $have_mbed = 1 ]; then
-        mkdir -p "$FP/mbedtls-host"
-        local i=0 f
-        for f in "$src"/library/*.c; do
-            (cd "$FP/mbedtls-host" && cc -Os -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' \
-                -c "$f" -o "$(basename "$f" .c).o" 2>>"$FP/mbedtls-host.log") &
-            i=$((i + 1))
-            [ $((i % ${BENCH_JOBS:-2})) = 0 ] && wait
-        done
-        wait
-        ar rcs "$FP/libmbedcrypto-host.a" "$FP"/mbedtls-host/*.o
-        [ -x "$BUILD/bin/dfuimg" ] && make_signed_images
-    fi
+    [ $have_mbed = 1 ] && [ -x "$BUILD/bin/dfuimg" ] && make_signed_images
 
     out "Bootloader builds (CMake options of common/config.h; each a real build of the core in $FP/builds/NAME):"
     out ""
@@ -690,7 +685,8 @@ section_footprint() {
         mkdir -p "$FP/$name"
         # shellcheck disable=SC2086
         $cc $defs -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/$name/boot_root.o"
-        m4_link "boot-$name" "$FP/$name/boot_root.o" "$lib"
+        m4_link "boot-$name" "$FP/$name/boot_root.o" "$lib" 2>>"$FP/$name/link.log" ||
+            { out "| $name | link failed (see $FP/$name/link.log) | | | | | | | | |"; continue; }
         LOGIC[$name]=$(m4_sum "boot-$name" "$BOOT_LOGIC_RE")
         result "footprint_${name//-/_}_boot_logic_text_bytes" "${LOGIC[$name]}"
         if [ $have_mbed = 0 ]; then
@@ -698,31 +694,35 @@ section_footprint() {
             continue
         fi
         # shellcheck disable=SC2086
+        mbed_lib m4 "$FP/$name/mbedtls" $defs ||
+            { out "| $name | $what | $(num ${LOGIC[$name]}) | mbedTLS cross build failed (see $FP/$name/mbedtls/build.log) | | | | | | |"; continue; }
+        # shellcheck disable=SC2086
         (cd "$FP/$name" && $cc $defs -fcallgraph-info=su -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
             '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/crypto/crypto_host.c" -o crypto_host.o &&
             $cc $defs -fcallgraph-info=su -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o boot_root_crypto.o)
-        m4_link "bl-$name" "$FP/$name/boot_root_crypto.o" "$FP/$name/crypto_host.o" "$lib" "$FP/libmbedcrypto-m4.a"
+        m4_link "bl-$name" "$FP/$name/boot_root_crypto.o" "$FP/$name/crypto_host.o" "$lib" "$FP/$name/mbedtls/libmbedcrypto.a" \
+            2>>"$FP/$name/link.log" || { out "| $name | $what | $(num ${LOGIC[$name]}) | link with mbedTLS failed (see $FP/$name/link.log) | | | | | | |"; continue; }
         local logic glue whole sram
         logic=$(m4_sum "bl-$name" "$BOOT_LOGIC_RE"); glue=$(m4_sum "bl-$name" '^crypto_host')
         whole=$(($(arm-none-eabi-size "$FP/bl-$name.elf" | awk 'NR == 2 { print $1 }') - $(m4_sum "bl-$name" '^boot_root')))
         sram=$(($(m4_ram "bl-$name" '.') - $(m4_ram "bl-$name" '^boot_root')))
         # Worst-case stack from bench_root (the bootloader's main) down.
         python3 "$ROOT/bench/footprint/stack.py" bench_root \
-            --indirect '[ :](hash_range|image_hash_compute|image_key_hash|hash_finish_after|hash_tlv|find_key)(\.[a-z]+\.[0-9]+)?$=(^|:)host_sha256_' \
-            --indirect '[ :](verify_sig|image_validate)(\.[a-z]+\.[0-9]+)?$=(^|:)host_' \
+            --indirect '[ :](hash_range|image_hash_compute|image_key_hash|hash_finish_after|hash_tlv|find_key|hasher_[a-z]+)(\.[a-z]+\.[0-9]+)?$=(^|:)host_sha(256|512)_' \
+            --indirect '[ :](verify_sig|image_validate|validate_image)(\.[a-z]+\.[0-9]+)?$=(^|:)host_' \
             --indirect 'flash_dev\.c:=(^|:)drv_' --indirect 'boot\.c:=(^|:)(boot_image_validate|vlog|jump)$' \
             --indirect 'pk\.c:=_wrap$' --never mbedtls_rsa_private \
-            $(find "$FP/builds/$name" -name '*.ci') "$FP/$name"/*.ci "$FP"/mbedtls/*.ci >"$FP/stack-$name.txt"
+            $(find "$FP/builds/$name" -name '*.ci') "$FP/$name"/*.ci "$FP/$name"/mbedtls/obj/*.ci >"$FP/stack-$name.txt"
         STK[$name]=$(awk '/^stack / { print $2 }' "$FP/stack-$name.txt")
         # Heap of the signature check (host build of the same sources).
         local alg="" h=0
         case $name in rsa*|as-built|all) alg=rsa2048 ;; ecdsa) alg=ecdsa-p256 ;; esac
-        if [ -n "$alg" ] && [ -f "$DATA/$alg.img" ]; then
+        if [ -n "$alg" ] && [ -f "$DATA/$alg.img" ] && mbed_lib host "$FP/$name/mbedtls-host" $defs; then
             # shellcheck disable=SC2086
             cc -Os -std=c11 -I"$ROOT" $defs -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
                 '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -Wl,--wrap=calloc,--wrap=free \
                 "$ROOT/bench/footprint/heap_sig.c" "$ROOT/crypto/crypto_host.c" "$ROOT/bench/footprint/sodium_stub/stub.c" \
-                "$FP/libmbedcrypto-host.a" -o "$FP/$name/heap_sig" 2>>"$FP/$name/heap.log" &&
+                "$FP/$name/mbedtls-host/libmbedcrypto.a" "$BUILD/lib/libdfuboot_core.a" -o "$FP/$name/heap_sig" 2>>"$FP/$name/heap.log" &&
                 "$FP/$name/heap_sig" "$DATA/$alg.img" "$DATA/$alg.der" $alg >"$FP/$name/heap.out" 2>>"$FP/$name/heap.log" &&
                 h=$(sed -n 's/^heap_peak=\([0-9]*\) blocks=\([0-9]*\).*/\1 \2/p' "$FP/$name/heap.out" | awk '{ print $1 + 8 * $2 }')
         fi

@@ -143,7 +143,21 @@ int boot_read_swap_sizes(const struct flash_area *fa, uint32_t a, uint32_t *old_
     return rc;
 }
 
-/* One write of `len` bytes (len <= TRAILER_BUF) padded to the write size. */
+/* Writes one trailer or swap-status record. Each record commits the writes
+ * before it (a status entry says a sector copy is complete, the magic says
+ * the flags are there), so those are made durable first: with a driver
+ * that caches writes, the record must never reach flash before them
+ * (flash/flash_dev.h, sync). */
+static int write_record(const struct flash_area *fa, uint32_t off, const uint8_t *buf, uint32_t n)
+{
+    int rc = flash_area_sync(fa);
+
+    if (rc == DFB_OK)
+        rc = flash_area_write(fa, off, buf, n);
+    return rc;
+}
+
+/* One record of `len` bytes (len <= TRAILER_BUF) padded to the write size. */
 static int write_padded(const struct flash_area *fa, uint32_t off, const uint8_t *data, uint32_t len)
 {
     uint8_t buf[TRAILER_BUF];
@@ -154,7 +168,7 @@ static int write_padded(const struct flash_area *fa, uint32_t off, const uint8_t
         return DFB_EALIGN;
     memset(buf, flash_area_erased_val(fa), n);
     memcpy(buf, data, len);
-    return flash_area_write(fa, off, buf, n);
+    return write_record(fa, off, buf, n);
 }
 
 int boot_write_magic(const struct flash_area *fa, uint32_t a)
@@ -166,7 +180,7 @@ int boot_write_magic(const struct flash_area *fa, uint32_t a)
     /* for a = 32 the magic is preceded by 16 erased bytes */
     memset(buf, flash_area_erased_val(fa), n);
     boot_magic_bytes(a, buf + n - BOOT_MAGIC_SZ);
-    return flash_area_write(fa, off, buf, n);
+    return write_record(fa, off, buf, n);
 }
 
 int boot_write_flag_at(const struct flash_area *fa, uint32_t off, uint8_t value)

@@ -27,6 +27,9 @@
 # Both functions use the dfuimg built in this tree (target `dfuimg`).
 
 set(DFUBOOT_DEV_SIGNATURE_KEY "${CMAKE_SOURCE_DIR}/keys/dev-rsa-2048.pem")
+# As MCUBOOT_SIGN_PURE: Ed25519 signatures over the image itself (dfuimg
+# sign --pure); the bootloader then checks SHA-512 images.
+option(CONFIG_MCUBOOT_SIGN_PURE "Sign and check pure Ed25519 signatures (Ed25519 key only)" OFF)
 set(CONFIG_MCUBOOT_SIGNATURE_KEY_FILE "${DFUBOOT_DEV_SIGNATURE_KEY}" CACHE FILEPATH
     "PEM key that signs images (and whose public key the bootloader embeds)")
 
@@ -90,6 +93,9 @@ function(dfuboot_sign_image)
   endif()
   if(S_SECURITY_COUNTER)
     list(APPEND args --security-counter ${S_SECURITY_COUNTER})
+  endif()
+  if(CONFIG_MCUBOOT_SIGN_PURE AND NOT S_HASH_ONLY)
+    list(APPEND args --pure)
   endif()
   list(APPEND args ${S_EXTRA_ARGS})
   add_custom_command(OUTPUT ${S_OUTPUT}

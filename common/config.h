@@ -8,7 +8,9 @@
  *
  *   CONFIG_DFUBOOT_SIG_RSA         1: RSA-2048/3072 PSS signatures are checked
  *   CONFIG_DFUBOOT_SIG_ECDSA_P256  1: ECDSA P-256 signatures are checked
- *   CONFIG_DFUBOOT_SIG_ED25519     1: Ed25519 signatures are checked
+ *   CONFIG_DFUBOOT_SIG_ECDSA_P384  1: ECDSA P-384 signatures (SHA-384 images)
+ *   CONFIG_DFUBOOT_SIG_ED25519     1: Ed25519 signatures are checked (over
+ *                                  the SHA-256 digest, and pure over SHA-512)
  *       An image signed with an algorithm left out fails validation with
  *       DFB_ENOTSUP ("signature algorithm not supported by this build").
  *   CONFIG_DFUBOOT_LOG_LEVEL       bootloader log lines: 0 none, 1 errors,
@@ -25,6 +27,9 @@
 #endif
 #ifndef CONFIG_DFUBOOT_SIG_ECDSA_P256
 #define CONFIG_DFUBOOT_SIG_ECDSA_P256 1
+#endif
+#ifndef CONFIG_DFUBOOT_SIG_ECDSA_P384
+#define CONFIG_DFUBOOT_SIG_ECDSA_P384 1
 #endif
 #ifndef CONFIG_DFUBOOT_SIG_ED25519
 #define CONFIG_DFUBOOT_SIG_ED25519 1

@@ -102,22 +102,22 @@ static void enter_dfu_mode(struct dfu *d)
 }
 
 /* ------------------------------------------------------------------------
- * Block buffers. Events hand a filled buffer to the task (owner TASK, tagged
- * with the download's epoch and the block's sequence number); the task
- * programs it and hands it back (owner USB). Nothing here touches flash. */
+ * Block buffers: a ring. Events queue block number `head` in buffer
+ * head % buffer_count and then advance head; the task programs block `tail`
+ * and then advances tail. A buffer is free while head - tail < count.
+ * Nothing here touches flash. */
 
 static uint8_t *buffer(const struct dfu *d, uint8_t i)
 {
     return d->cfg->buffers + (uint32_t)i * d->cfg->transfer_size;
 }
 
-/* A buffer the host may fill now, or -1. */
+/* The buffer the host may fill now, or -1 (all hold unprogrammed blocks). */
 static int free_buffer(const struct dfu *d)
 {
-    for (uint8_t i = 0; i < d->cfg->buffer_count; i++)
-        if (d->buf_owner[i] == DFU_BUF_USB)
-            return i;
-    return -1;
+    uint8_t head = d->head;
+
+    return (uint8_t)(head - d->tail) < d->cfg->buffer_count ? head % d->cfg->buffer_count : -1;
 }
 
 static uint32_t write_align(const struct dfu *d)
@@ -125,38 +125,21 @@ static uint32_t write_align(const struct dfu *d)
     return flash_area_align(d->cfg->slot1);
 }
 
-/* The sequence number of the block the task programs next. */
-static uint16_t task_next(const struct dfu *d)
+/* Bytes of this download not yet programmed: all of them (`all`), or
+ * those of the oldest block, whose buffer frees first. For a download the
+ * task has not picked up yet, its blocks start at epoch_head. */
+static uint32_t bytes_left(const struct dfu *d, int all)
 {
-    return d->task_epoch == d->epoch ? d->next_seq : 0;
-}
-
-/* Bytes of queued block `i` not yet programmed. */
-static uint32_t block_left(const struct dfu *d, uint8_t i)
-{
-    if (d->task_epoch == d->epoch && d->buf_seq[i] == d->next_seq && d->prog_left != 0)
-        return d->prog_left;
-    return d->buf_len[i];
-}
-
-/* Bytes queued for the task and not yet programmed, in this download. */
-static uint32_t bytes_pending(const struct dfu *d)
-{
+    int current = d->task_epoch == d->epoch;
+    uint8_t i = current ? d->tail : d->epoch_head;
     uint32_t n = 0;
 
-    for (uint8_t i = 0; i < d->cfg->buffer_count; i++)
-        if (d->buf_owner[i] == DFU_BUF_TASK && d->buf_epoch[i] == d->epoch)
-            n += block_left(d, i);
+    for (; i != d->head; i++) {
+        n += current && i == d->tail && d->prog_left != 0 ? d->prog_left : d->buf_len[i % d->cfg->buffer_count];
+        if (!all)
+            break;
+    }
     return n;
-}
-
-/* Bytes until the oldest queued block is programmed (its buffer frees). */
-static uint32_t oldest_left(const struct dfu *d)
-{
-    for (uint8_t i = 0; i < d->cfg->buffer_count; i++)
-        if (d->buf_owner[i] == DFU_BUF_TASK && d->buf_epoch[i] == d->epoch && d->buf_seq[i] == task_next(d))
-            return block_left(d, i);
-    return d->prog_left;
 }
 
 /* A writer for a new download. It erases slot1 from its first sector on,
@@ -187,6 +170,12 @@ static uint32_t busy_ms(const struct dfu *d, uint32_t len)
     return ms != 0 ? ms : 1;
 }
 
+/* The download has passed the end of the image download_size announced. */
+static int past_image(const struct dfu *d)
+{
+    return d->expected != 0 && d->queued >= d->expected;
+}
+
 /* The task's verdict on this download, or DFU_OK. */
 static uint8_t task_status(const struct dfu *d)
 {
@@ -198,8 +187,8 @@ static uint8_t task_status(const struct dfu *d)
 static void end_download(struct dfu *d)
 {
     d->reject = DFU_OK;
-    d->epoch++;
-    d->seq = 0;
+    d->epoch_head = d->head;
+    d->epoch++; /* last: the task reads epoch_head after it */
     d->queued = 0;
     d->expected = 0;
     d->last_block = 0;
@@ -213,7 +202,7 @@ static int get_status(struct dfu *d, struct usbd_ctrl *c)
     case DFU_IDLE:
         /* after an ABORT the task may still be finishing a flash step */
         if (free_buffer(d) < 0)
-            poll = busy_ms(d, oldest_left(d));
+            poll = busy_ms(d, bytes_left(d, 0));
         break;
     case DFU_DNLOAD_SYNC:
     case DFU_DNBUSY:
@@ -221,24 +210,24 @@ static int get_status(struct dfu *d, struct usbd_ctrl *c)
             set_state(d, DFU_ERROR, d->reject);
         } else if (task_status(d) != DFU_OK) {
             set_state(d, DFU_ERROR, task_status(d));
-        } else if (d->last_block && bytes_pending(d) != 0) {
+        } else if (d->last_block && bytes_left(d, 1) != 0) {
             /* the last block: report it programmed only when it is, so
              * the manifestation that follows is quick */
             d->state = DFU_DNBUSY;
-            poll = busy_ms(d, bytes_pending(d));
+            poll = busy_ms(d, bytes_left(d, 1));
         } else if (free_buffer(d) >= 0) {
             d->state = DFU_DNLOAD_IDLE;
         } else {
             /* both buffers queued: the oldest one frees first */
             d->state = DFU_DNBUSY;
-            poll = busy_ms(d, oldest_left(d));
+            poll = busy_ms(d, bytes_left(d, 0));
         }
         break;
     case DFU_MANIFEST_SYNC:
     case DFU_MANIFEST:
         if (d->manifest_done != d->epoch) {
             d->state = DFU_MANIFEST;
-            poll = busy_ms(d, bytes_pending(d));
+            poll = busy_ms(d, bytes_left(d, 1));
         } else if (task_status(d) != DFU_OK) {
             set_state(d, DFU_ERROR, task_status(d));
         } else if (!d->cfg->reboot) {
@@ -291,13 +280,18 @@ static int dnload(struct dfu *d, struct usbd_ctrl *c)
         d->block = s->wValue;
     } else if (s->wValue != d->block) {
         return refuse(d, DFU_ERR_STALLEDPKT);
-    } else if (d->queued % write_align(d) != 0) {
+    } else if (!past_image(d) && d->queued % write_align(d) != 0) {
         return refuse(d, DFU_ERR_WRITE); /* data after a short, padded block */
     }
     room = cfg->slot1_limit ? cfg->slot1_limit : cfg->slot1->size;
     if (room > cfg->slot1->size || cfg->slot1_offset > room)
         return refuse(d, DFU_ERR_ADDRESS);
     room -= cfg->slot1_offset;
+    /* An image that fits may be followed by the rest of a whole-slot
+     * backup (an alt 0 upload: padding and slot0's old trailer), up to a
+     * slot's size: taken and dropped, never programmed. */
+    if (d->expected != 0 && d->expected <= room)
+        room = cfg->slot0->size > cfg->slot1->size ? cfg->slot0->size : cfg->slot1->size;
     b = free_buffer(d);
     if (b < 0)
         return refuse(d, DFU_ERR_UNKNOWN); /* the host did not wait bwPollTimeout */
@@ -320,14 +314,20 @@ static int dfu_data_out(void *ctx, struct usbd_ctrl *c)
     d->state = DFU_DNLOAD_SYNC;
     if (d->reject != DFU_OK)
         return 0; /* the buffer stays free */
+    uint32_t keep = c->setup.wLength;
+
     if (d->cfg->download_size != 0 && d->expected == 0)
         d->expected = d->cfg->download_size(d->cfg->ctx, d->queued, c->data, c->setup.wLength);
-    d->buf_len[b] = c->setup.wLength;
-    d->buf_seq[b] = d->seq++;
-    d->buf_epoch[b] = d->epoch;
+    if (past_image(d))
+        keep = 0;
+    else if (d->expected != 0 && d->expected - d->queued < keep)
+        keep = d->expected - d->queued; /* the image ends inside this block */
     d->queued += c->setup.wLength;
-    d->last_block = c->setup.wLength < d->cfg->transfer_size || (d->expected != 0 && d->queued >= d->expected);
-    d->buf_owner[b] = DFU_BUF_TASK; /* hand-over: last */
+    d->last_block = c->setup.wLength < d->cfg->transfer_size || past_image(d);
+    if (keep == 0)
+        return 0; /* after the image: dropped, the buffer stays free */
+    d->buf_len[b] = (uint16_t)keep;
+    d->head++; /* hand-over to the task: last */
     return 0;
 }
 
@@ -337,23 +337,6 @@ static void task_fail(struct dfu *d, uint16_t epoch, uint8_t status)
 {
     d->task_status = status;
     d->task_status_epoch = epoch;
-}
-
-/* The queued block the task programs next, or -1. Blocks of an older
- * download go back to USB unprogrammed. */
-static int next_block(struct dfu *d, uint16_t epoch)
-{
-    int found = -1;
-
-    for (uint8_t i = 0; i < d->cfg->buffer_count; i++) {
-        if (d->buf_owner[i] != DFU_BUF_TASK)
-            continue;
-        if (d->buf_epoch[i] != epoch || task_status(d) != DFU_OK)
-            d->buf_owner[i] = DFU_BUF_USB;
-        else if (d->buf_seq[i] == d->next_seq)
-            found = i;
-    }
-    return found;
 }
 
 /* One step of programming block `b`; pads a short last block in place. */
@@ -376,10 +359,8 @@ static int program_step(struct dfu *d, uint8_t b)
     if (rc != DFB_OK)
         return rc;
     d->prog_left -= n;
-    if (d->prog_left == 0) {
-        d->next_seq++;
-        d->buf_owner[b] = DFU_BUF_USB; /* hand-over: last */
-    }
+    if (d->prog_left == 0)
+        d->tail++; /* hand-over back to USB: last */
     return DFB_OK;
 }
 
@@ -387,42 +368,43 @@ int dfu_task(struct dfu *d)
 {
     const struct dfu_config *cfg = d->cfg;
     uint16_t epoch = d->epoch;
-    int b, rc;
+    int rc;
 
     if (cfg->slot1 == 0)
         return 0;
     if (epoch != d->task_epoch) {
-        /* a new download (or the end of one): start over */
+        /* a new download, or the end of one: blocks queued before it are
+         * dropped unprogrammed */
         d->task_epoch = epoch;
-        d->next_seq = 0;
+        d->tail = d->epoch_head;
         d->prog_left = 0;
         if (start_writer(cfg, &d->sw) != DFB_OK)
             task_fail(d, epoch, DFU_ERR_ADDRESS);
     }
-    b = next_block(d, epoch);
-    if (b >= 0 && task_status(d) == DFU_OK) {
+    if (d->tail != d->head) {
+        uint8_t b = d->tail % cfg->buffer_count;
+
+        if (task_status(d) != DFU_OK) {
+            d->tail = d->head; /* a failed download: drop the rest */
+            return 0;
+        }
         if (d->prog_left == 0)
             d->prog_left = d->buf_len[b];
-        rc = program_step(d, (uint8_t)b);
+        rc = program_step(d, b);
         if (rc < 0) {
             task_fail(d, epoch, status_of(rc));
             d->prog_left = 0;
-            next_block(d, epoch); /* gives the buffers back */
         }
         return 1;
     }
-    if (d->manifest_epoch == epoch && d->manifest_done != epoch && d->next_seq == d->seq) {
+    if (d->manifest_epoch == epoch && d->manifest_done != epoch) {
         rc = DFB_OK;
         if (task_status(d) == DFU_OK && cfg->manifest != 0)
             rc = cfg->manifest(cfg->ctx, cfg->permanent_download);
         if (rc != DFB_OK)
             task_fail(d, epoch, status_of(rc));
         d->manifest_done = epoch; /* last: GETSTATUS reads the verdict after it */
-        return 0;
     }
-    for (uint8_t i = 0; i < cfg->buffer_count; i++)
-        if (d->buf_owner[i] == DFU_BUF_TASK)
-            return 1;
     return 0;
 }
 

@@ -128,7 +128,9 @@ struct dfu_config {
      * block lets the class report it only once it is programmed, so
      * manifestation is done by the first GETSTATUS after the zero-length
      * DNLOAD (dfu-util waits 1 s more otherwise). Without it the last
-     * block is recognised only when it is short. */
+     * block is recognised only when it is short. With it, what follows
+     * the image is taken and dropped, up to a slot's size: the whole-slot
+     * file an alt 0 upload makes goes back through alt 1. */
     uint32_t (*download_size)(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len);
     /* Manifestation: after the last block is flushed. The application
      * marks slot1 for the bootloader (test, or permanent as asked); 0 or
@@ -145,15 +147,13 @@ struct dfu_config {
     .vid = 0x1209, .dfu_pid = 0x0002, .transfer_size = DFU_TRANSFER_SIZE_MAX, .detach_timeout = 1000,               \
     .poll_timeout = 8, .buffer_count = 1, .max_write_step = 256
 
-/* Who may touch a block buffer now (the hand-over is the last write). */
-enum { DFU_BUF_USB = 0, DFU_BUF_TASK = 1 };
-
 /* The class's state. Fields are private. Two execution contexts share it
  * (usb/usb_dc.h): controller events (maybe interrupts) and dfu_task() (the
  * main loop). Each field has one writer: "events" fields change only in
  * events (and dfu_init), "task" fields only in dfu_task(); the other side
- * only reads them. A buffer belongs to whoever its owner field names, and
- * only the owner writes the hand-over. */
+ * only reads them. The block buffers are a ring: events queue at `head`,
+ * the task programs at `tail`, and each advances its counter last, which
+ * hands the buffer over. */
 struct dfu {
     const struct dfu_config *cfg;
     struct usb_device *usb;
@@ -167,10 +167,11 @@ struct dfu {
     uint8_t last_block; /* the last block queued ends the download (it was
                            short, or download_size says so) */
     uint8_t filling;    /* buffer receiving the current DNLOAD data stage */
+    volatile uint8_t head;       /* blocks queued, ever (mod 256) */
+    volatile uint8_t epoch_head; /* head when this download (epoch) began */
     uint8_t reject;     /* enum dfu_status for the block being received:
                            told by the next GETSTATUS, the block dropped */
     uint16_t block;     /* next expected block number */
-    uint16_t seq;       /* blocks queued in this download */
     uint32_t queued;    /* bytes queued in this download */
     uint32_t expected;  /* the download's size per download_size; 0: unknown */
     uint32_t offset;    /* upload: bytes sent so far */
@@ -178,14 +179,10 @@ struct dfu {
     uint16_t detach_ms;
     volatile uint16_t epoch;    /* a new download, or the end of one */
     volatile uint16_t manifest_epoch; /* download whose manifestation is asked */
-    uint16_t buf_seq[DFU_BUFFERS_MAX];
-    uint16_t buf_epoch[DFU_BUFFERS_MAX];
-    uint16_t buf_len[DFU_BUFFERS_MAX];
-    /* hand-over */
-    volatile uint8_t buf_owner[DFU_BUFFERS_MAX];
+    uint16_t buf_len[DFU_BUFFERS_MAX]; /* bytes queued in each buffer */
     /* task */
     uint16_t task_epoch;        /* download the task works on */
-    uint16_t next_seq;          /* block the task programs next */
+    volatile uint8_t tail;      /* blocks programmed or dropped, ever (mod 256) */
     volatile uint32_t prog_left; /* bytes of the current block not yet programmed */
     volatile uint8_t task_status;    /* enum dfu_status of the task's download */
     volatile uint16_t task_status_epoch; /* ... valid for this download */

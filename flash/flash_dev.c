@@ -43,6 +43,13 @@ int flash_dev_read(const struct flash_dev *dev, uint32_t off, void *buf, uint32_
     return dev->ops->read(dev->ctx, off, buf, len);
 }
 
+int flash_dev_sync(const struct flash_dev *dev)
+{
+    if (dev == 0 || dev->ops == 0)
+        return DFB_EINVAL;
+    return dev->ops->sync != 0 ? dev->ops->sync(dev->ctx) : DFB_OK;
+}
+
 int flash_dev_write(const struct flash_dev *dev, uint32_t off, const void *buf, uint32_t len)
 {
     int rc = check_range(dev, off, len);

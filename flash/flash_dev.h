@@ -26,10 +26,45 @@ struct flash_timing {
     uint32_t word_bytes;          /* programming word size, e.g. 4 */
 };
 
+/* The driver contract, in the spirit of littlefs' block-device callbacks.
+ * The flash_dev_* wrappers below check every argument first, so a driver
+ * is only ever called with:
+ *   - 0 < len and off + len <= geo->size;
+ *   - write: off and len multiples of geo->write_block_size, buf != NULL;
+ *   - erase: off and off + len on sector boundaries of geo's sector list.
+ * Preconditions the caller (not the wrapper) keeps, on NOR flash:
+ *   - a write block is programmed at most once between two erases of its
+ *     sector (programming moves bits away from the erase value only; a
+ *     driver may refuse a write that would set one back: DFB_ENOTERASED);
+ *   - reads may happen any time, also of a sector being erased by this
+ *     caller later.
+ * What each op does and returns:
+ *   read   copies len bytes; DFB_EIO if the part reports a failure.
+ *   write  programs len bytes; when it returns DFB_OK the data reads back,
+ *          but may not be durable yet if the driver caches (see sync).
+ *          DFB_ENOTERASED: the target was not erased; DFB_EIO: the part
+ *          reported a failure; DFB_EPOWER: power was cut (simulation).
+ *   erase  sets every byte of the sectors to the erase value, sector by
+ *          sector in ascending order; errors as for write. After an
+ *          interrupted erase a sector's content is undefined.
+ *   sync   (may be NULL) makes every write and erase that has returned
+ *          durable, in the order they were made: a power cut after sync
+ *          returns loses none of them. A driver that caches or reorders
+ *          writes must implement it; one whose operations are durable when
+ *          they return (NOR with a synchronous controller, such as the
+ *          nRF5 NVMC) leaves it NULL.
+ * Context: main thread only, never from an interrupt (usb/usb_dc.h); no op
+ * is re-entered. Ops may take as long as the part needs (a 4 KiB nRF52840
+ * erase: 85 ms); callers that must stay responsive split their work (the
+ * DFU class does one operation per task step).
+ * Ordering: code whose power safety depends on the order of writes (the
+ * bootloader's trailer and swap-status records, boot/boot_trailer.c) calls
+ * flash_dev_sync() before each record that commits earlier writes. */
 struct flash_dev_ops {
     int (*read)(void *ctx, uint32_t off, void *buf, uint32_t len);
     int (*write)(void *ctx, uint32_t off, const void *buf, uint32_t len);
     int (*erase)(void *ctx, uint32_t off, uint32_t len);
+    int (*sync)(void *ctx);
 };
 
 /* What a flash part looks like, independent of any driver. */
@@ -60,6 +95,9 @@ struct flash_sector {
 int flash_dev_read(const struct flash_dev *dev, uint32_t off, void *buf, uint32_t len);
 int flash_dev_write(const struct flash_dev *dev, uint32_t off, const void *buf, uint32_t len);
 int flash_dev_erase(const struct flash_dev *dev, uint32_t off, uint32_t len);
+/* Makes every write and erase made so far durable (no-op for a driver
+ * without sync). */
+int flash_dev_sync(const struct flash_dev *dev);
 
 /* Total sectors; the sector holding `off`; the sector number `index`. */
 uint32_t flash_geo_sector_count(const struct flash_geometry *geo);

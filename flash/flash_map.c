@@ -102,6 +102,11 @@ int flash_area_read(const struct flash_area *fa, uint32_t off, void *buf, uint32
     return rc != DFB_OK ? rc : flash_dev_read(fa->dev, fa->off + off, buf, len);
 }
 
+int flash_area_sync(const struct flash_area *fa)
+{
+    return fa != 0 ? flash_dev_sync(fa->dev) : DFB_EINVAL;
+}
+
 int flash_area_write(const struct flash_area *fa, uint32_t off, const void *buf, uint32_t len)
 {
     int rc = area_range(fa, off, len);

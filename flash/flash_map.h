@@ -59,6 +59,8 @@ int flash_area_init(struct flash_area *fa, const struct flash_dev *dev, const ch
 
 int flash_area_read(const struct flash_area *fa, uint32_t off, void *buf, uint32_t len);
 int flash_area_write(const struct flash_area *fa, uint32_t off, const void *buf, uint32_t len);
+/* Makes the device's earlier writes and erases durable (flash_dev_sync). */
+int flash_area_sync(const struct flash_area *fa);
 /* off and off + len must be on sector boundaries of the area. */
 int flash_area_erase(const struct flash_area *fa, uint32_t off, uint32_t len);
 

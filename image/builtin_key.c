@@ -9,6 +9,8 @@ extern const unsigned char rsa_pub_key[] __attribute__((weak));
 extern const unsigned int rsa_pub_key_len __attribute__((weak));
 extern const unsigned char ecdsa_pub_key[] __attribute__((weak));
 extern const unsigned int ecdsa_pub_key_len __attribute__((weak));
+extern const unsigned char ecdsap384_pub_key[] __attribute__((weak));
+extern const unsigned int ecdsap384_pub_key_len __attribute__((weak));
 extern const unsigned char ed25519_pub_key[] __attribute__((weak));
 extern const unsigned int ed25519_pub_key_len __attribute__((weak));
 
@@ -25,6 +27,10 @@ int image_builtin_key(struct image_key *key)
         key->type = IMAGE_KEY_ECDSA_P256;
         key->der = ecdsa_pub_key;
         key->len = ecdsa_pub_key_len;
+    } else if (&ecdsap384_pub_key_len != NULL) {
+        key->type = IMAGE_KEY_ECDSA_P384;
+        key->der = ecdsap384_pub_key;
+        key->len = ecdsap384_pub_key_len;
     } else if (&ed25519_pub_key_len != NULL) {
         key->type = IMAGE_KEY_ED25519;
         key->der = ed25519_pub_key;

@@ -6,8 +6,12 @@
 #include "common/errors.h"
 #include "image/image_validate.h"
 
+/* A failure-reason text, or nothing without CONFIG_DFUBOOT_FAIL_REASONS
+ * (the string is then not in the binary). */
+#define REASON(text) (CONFIG_DFUBOOT_FAIL_REASONS ? (text) : 0)
+
 #define SIG_MAX 384u       /* RSA-3072 */
-#define ECDSA_SIG_MAX 128u /* as MCUboot's buffer */
+#define ECDSA_SIG_MAX 128u /* as MCUboot's buffer (P-384 DER is at most 104 bytes) */
 #define PUBKEY_MAX 1024u
 
 uint16_t image_key_sig_tlv(enum image_key_type type)
@@ -18,11 +22,31 @@ uint16_t image_key_sig_tlv(enum image_key_type type)
     case IMAGE_KEY_RSA3072:
         return IMAGE_TLV_RSA3072_PSS;
     case IMAGE_KEY_ECDSA_P256:
+    case IMAGE_KEY_ECDSA_P384:
         return IMAGE_TLV_ECDSA_SIG;
     case IMAGE_KEY_ED25519:
         return IMAGE_TLV_ED25519;
     }
     return 0;
+}
+
+uint32_t image_hash_size(enum image_hash_alg alg)
+{
+    return alg == IMAGE_HASH_SHA384 ? 48u : alg == IMAGE_HASH_SHA512 ? 64u : 32u;
+}
+
+uint16_t image_hash_tlv(enum image_hash_alg alg)
+{
+    return alg == IMAGE_HASH_SHA384 ? IMAGE_TLV_SHA384 : alg == IMAGE_HASH_SHA512 ? IMAGE_TLV_SHA512 : IMAGE_TLV_SHA256;
+}
+
+enum image_hash_alg image_hash_alg_for_key(enum image_key_type type, bool pure)
+{
+    if (type == IMAGE_KEY_ECDSA_P384)
+        return IMAGE_HASH_SHA384;
+    if (type == IMAGE_KEY_ED25519 && pure)
+        return IMAGE_HASH_SHA512;
+    return IMAGE_HASH_SHA256;
 }
 
 static bool is_sig_tlv(uint16_t type)
@@ -31,9 +55,48 @@ static bool is_sig_tlv(uint16_t type)
            type == IMAGE_TLV_ED25519;
 }
 
+static bool is_hash_tlv(uint16_t type)
+{
+    return type == IMAGE_TLV_SHA256 || type == IMAGE_TLV_SHA384 || type == IMAGE_TLV_SHA512;
+}
+
+/* The hash of a validation: the algorithm picks the adapter's functions. */
+struct hasher {
+    const struct image_crypto *c;
+    enum image_hash_alg alg;
+    struct image_sha256_ctx ctx;
+};
+
+static int hasher_init(struct hasher *h, const struct image_crypto *c, enum image_hash_alg alg)
+{
+    h->c = c;
+    h->alg = alg;
+    if (alg == IMAGE_HASH_SHA256)
+        return c->sha256_init(&h->ctx);
+    if (alg != IMAGE_HASH_SHA384 && alg != IMAGE_HASH_SHA512)
+        return DFB_EINVAL;
+    if (c->sha512_init == 0 || c->sha512_update == 0 || c->sha512_finish == 0)
+        return DFB_ENOTSUP;
+    return c->sha512_init(&h->ctx, alg == IMAGE_HASH_SHA384);
+}
+
+static int hasher_update(struct hasher *h, const void *data, size_t len)
+{
+    return h->alg == IMAGE_HASH_SHA256 ? h->c->sha256_update(&h->ctx, data, len)
+                                       : h->c->sha512_update(&h->ctx, data, len);
+}
+
+/* Always finishes, so an implementation can release what init took;
+ * returns the first error (`rc` from before, else finish's). */
+static int hasher_finish(struct hasher *h, int rc, uint8_t *digest)
+{
+    int frc = h->alg == IMAGE_HASH_SHA256 ? h->c->sha256_finish(&h->ctx, digest) : h->c->sha512_finish(&h->ctx, digest);
+
+    return rc != DFB_OK ? rc : frc;
+}
+
 /* Feeds [off, off + len) of the area into the hash, a chunk at a time. */
-static int hash_range(const struct image_crypto *c, struct image_sha256_ctx *ctx, const struct flash_area *fa,
-                      uint32_t off, uint32_t len)
+static int hash_range(struct hasher *h, const struct flash_area *fa, uint32_t off, uint32_t len)
 {
     uint8_t chunk[IMAGE_VALIDATE_CHUNK];
     int rc;
@@ -43,7 +106,7 @@ static int hash_range(const struct image_crypto *c, struct image_sha256_ctx *ctx
         rc = flash_area_read(fa, off, chunk, n);
         if (rc != DFB_OK)
             return rc;
-        rc = c->sha256_update(ctx, chunk, n);
+        rc = hasher_update(h, chunk, n);
         if (rc != DFB_OK)
             return rc;
         off += n;
@@ -52,62 +115,83 @@ static int hash_range(const struct image_crypto *c, struct image_sha256_ctx *ctx
     return DFB_OK;
 }
 
-static int hash_finish_after(const struct image_crypto *c, struct image_sha256_ctx *ctx, int rc,
-                             uint8_t digest[IMAGE_SHA256_SIZE])
+/* Hash of [off, off + len) of `fa`. */
+static int hash_area(const struct image_crypto *crypto, enum image_hash_alg alg, const struct flash_area *fa,
+                     uint32_t off, uint32_t len, uint8_t *digest)
 {
-    /* Always finish, so an implementation can release what init took. */
-    int frc = c->sha256_finish(ctx, digest);
+    struct hasher h;
+    int rc = hasher_init(&h, crypto, alg);
 
-    return rc != DFB_OK ? rc : frc;
+    if (rc != DFB_OK)
+        return rc;
+    rc = hash_range(&h, fa, off, len);
+    return hasher_finish(&h, rc, digest);
+}
+
+int image_hash_compute_alg(const struct image_crypto *crypto, enum image_hash_alg alg, const struct flash_area *fa,
+                           const struct image_layout *lay, uint8_t *digest)
+{
+    if (crypto == 0 || fa == 0 || lay == 0 || digest == 0)
+        return DFB_EINVAL;
+    return hash_area(crypto, alg, fa, lay->off, lay->prot_off + lay->prot_size - lay->off, digest);
 }
 
 int image_hash_compute(const struct image_crypto *crypto, const struct flash_area *fa,
                        const struct image_layout *lay, uint8_t digest[IMAGE_SHA256_SIZE])
 {
-    struct image_sha256_ctx ctx;
-    int rc;
-
-    if (crypto == 0 || fa == 0 || lay == 0 || digest == 0)
-        return DFB_EINVAL;
-    rc = crypto->sha256_init(&ctx);
-    if (rc != DFB_OK)
-        return rc;
-    rc = hash_range(crypto, &ctx, fa, lay->off, lay->prot_off + lay->prot_size - lay->off);
-    return hash_finish_after(crypto, &ctx, rc, digest);
+    return image_hash_compute_alg(crypto, IMAGE_HASH_SHA256, fa, lay, digest);
 }
 
-int image_key_hash(const struct image_crypto *crypto, const struct image_key *key, uint8_t digest[IMAGE_SHA256_SIZE])
+int image_key_hash_alg(const struct image_crypto *crypto, enum image_hash_alg alg, const struct image_key *key,
+                       uint8_t *digest)
 {
-    struct image_sha256_ctx ctx;
+    struct hasher h;
     int rc;
 
     if (crypto == 0 || key == 0 || digest == 0)
         return DFB_EINVAL;
-    rc = crypto->sha256_init(&ctx);
+    rc = hasher_init(&h, crypto, alg);
     if (rc != DFB_OK)
         return rc;
-    rc = crypto->sha256_update(&ctx, key->der, key->len);
-    return hash_finish_after(crypto, &ctx, rc, digest);
+    rc = hasher_update(&h, key->der, key->len);
+    return hasher_finish(&h, rc, digest);
 }
 
-/* Index of the built-in key whose SHA-256 is `h`, or -1. */
-static int find_key(const struct image_validate_cfg *cfg, const uint8_t h[IMAGE_SHA256_SIZE], int *rc)
+int image_key_hash(const struct image_crypto *crypto, const struct image_key *key, uint8_t digest[IMAGE_SHA256_SIZE])
 {
-    uint8_t kh[IMAGE_SHA256_SIZE];
+    return image_key_hash_alg(crypto, IMAGE_HASH_SHA256, key, digest);
+}
+
+/* Index of the built-in key whose hash (cfg->hash) is `h`, or -1. */
+static int find_key(const struct image_validate_cfg *cfg, const uint8_t *h, int *rc)
+{
+    uint8_t kh[IMAGE_HASH_MAX_SIZE];
+    uint32_t n = image_hash_size(cfg->hash);
 
     *rc = DFB_OK;
     for (uint32_t i = 0; i < cfg->key_count; i++) {
-        *rc = image_key_hash(cfg->crypto, &cfg->keys[i], kh);
+        *rc = image_key_hash_alg(cfg->crypto, cfg->hash, &cfg->keys[i], kh);
         if (*rc != DFB_OK)
             return -1;
-        if (memcmp(kh, h, sizeof(kh)) == 0)
+        if (memcmp(kh, h, n) == 0)
             return (int)i;
     }
     return -1;
 }
 
+/* What a signature check needs besides the signature bytes. */
+struct sig_input {
+    const uint8_t *digest;  /* the image hash (cfg->hash) */
+    uint32_t digest_len;
+    bool pure;              /* a SIG_PURE TLV came before: Ed25519 over the image */
+    const struct flash_area *fa;
+    const struct image_layout *lay;
+};
+
+/* DFB_OK, DFB_ESIG (bad signature or wrong length), or DFB_ENOTSUP with
+ * *why set (a combination the adapter or the format cannot check). */
 static int verify_sig(const struct image_validate_cfg *cfg, const struct image_key *key, uint16_t type,
-                      const uint8_t digest[IMAGE_SHA256_SIZE], const uint8_t *sig, uint32_t len)
+                      const struct sig_input *in, const uint8_t *sig, uint32_t len, const char **why)
 {
     const struct image_crypto *c = cfg->crypto;
 
@@ -116,38 +200,67 @@ static int verify_sig(const struct image_validate_cfg *cfg, const struct image_k
     case IMAGE_TLV_RSA3072_PSS:
         if (len != (type == IMAGE_TLV_RSA2048_PSS ? 256u : 384u))
             return DFB_ESIG;
-        if (!CONFIG_DFUBOOT_SIG_RSA || c->rsa_pss_verify == 0)
+        if (in->digest_len != IMAGE_SHA256_SIZE) {
+            *why = REASON("RSA signatures over a SHA-384/SHA-512 image hash are not supported");
             return DFB_ENOTSUP;
-        return c->rsa_pss_verify(key->der, key->len, digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
+        }
+        if (!CONFIG_DFUBOOT_SIG_RSA || c->rsa_pss_verify == 0) {
+            *why = REASON("RSA-PSS is not supported by this build");
+            return DFB_ENOTSUP;
+        }
+        return c->rsa_pss_verify(key->der, key->len, in->digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
     case IMAGE_TLV_ECDSA_SIG:
         if (len > ECDSA_SIG_MAX)
             return DFB_ESIG;
-        if (!CONFIG_DFUBOOT_SIG_ECDSA_P256 || c->ecdsa_p256_verify == 0)
+        if (key->type == IMAGE_KEY_ECDSA_P384) {
+            if (in->digest_len != 48u) {
+                *why = REASON("an ECDSA P-384 signature needs a SHA-384 image hash");
+                return DFB_ENOTSUP;
+            }
+            if (!CONFIG_DFUBOOT_SIG_ECDSA_P384 || c->ecdsa_p384_verify == 0) {
+                *why = REASON("ECDSA P-384 is not supported by this build");
+                return DFB_ENOTSUP;
+            }
+            return c->ecdsa_p384_verify(key->der, key->len, in->digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
+        }
+        if (in->digest_len != IMAGE_SHA256_SIZE) {
+            *why = REASON("an ECDSA P-256 signature needs a SHA-256 image hash");
             return DFB_ENOTSUP;
-        return c->ecdsa_p256_verify(key->der, key->len, digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
+        }
+        if (!CONFIG_DFUBOOT_SIG_ECDSA_P256 || c->ecdsa_p256_verify == 0) {
+            *why = REASON("ECDSA P-256 is not supported by this build");
+            return DFB_ENOTSUP;
+        }
+        return c->ecdsa_p256_verify(key->der, key->len, in->digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
     case IMAGE_TLV_ED25519:
         if (len != 64)
             return DFB_ESIG;
-        if (!CONFIG_DFUBOOT_SIG_ED25519 || c->ed25519_verify == 0)
+        if (in->pure) {
+            if (!CONFIG_DFUBOOT_SIG_ED25519 || c->ed25519_pure_verify == 0) {
+                *why = REASON("pure Ed25519 is not supported by this build");
+                return DFB_ENOTSUP;
+            }
+            return c->ed25519_pure_verify(key->der, key->len, in->fa, in->lay->off,
+                                          in->lay->prot_off + in->lay->prot_size - in->lay->off, sig) == DFB_OK
+                       ? DFB_OK
+                       : DFB_ESIG;
+        }
+        if (!CONFIG_DFUBOOT_SIG_ED25519 || c->ed25519_verify == 0) {
+            *why = REASON("Ed25519 is not supported by this build");
             return DFB_ENOTSUP;
-        return c->ed25519_verify(key->der, key->len, digest, IMAGE_SHA256_SIZE, sig) == DFB_OK ? DFB_OK
-                                                                                              : DFB_ESIG;
+        }
+        return c->ed25519_verify(key->der, key->len, in->digest, in->digest_len, sig) == DFB_OK ? DFB_OK
+                                                                                               : DFB_ESIG;
     default:
         return DFB_ESIG;
     }
 }
 
-/* SHA-256 of a PUBKEY TLV value, read in chunks. */
-static int hash_tlv(const struct image_crypto *c, const struct flash_area *fa, const struct image_tlv *tlv,
-                    uint8_t digest[IMAGE_SHA256_SIZE])
+/* Hash (cfg->hash) of a PUBKEY TLV value, read in chunks. */
+static int hash_tlv(const struct image_validate_cfg *cfg, const struct flash_area *fa, const struct image_tlv *tlv,
+                    uint8_t *digest)
 {
-    struct image_sha256_ctx ctx;
-    int rc = c->sha256_init(&ctx);
-
-    if (rc != DFB_OK)
-        return rc;
-    rc = hash_range(c, &ctx, fa, tlv->off, tlv->len);
-    return hash_finish_after(c, &ctx, rc, digest);
+    return hash_area(cfg->crypto, cfg->hash, fa, tlv->off, tlv->len, digest);
 }
 
 static int fail(struct image_info *info, int rc, const char *why)
@@ -163,6 +276,24 @@ static int fail(struct image_info *info, int rc, const char *why)
 static int validate_image(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
                           struct image_info *info);
 
+/* Reason texts for a hash TLV of another algorithm than the build's. */
+static const char *other_hash_reason(uint16_t have, enum image_hash_alg want)
+{
+    if (!CONFIG_DFUBOOT_FAIL_REASONS)
+        return 0;
+    static const char *const r[3][3] = {
+        /* build SHA-256 */ { 0, "the image is hashed with SHA-384 (P-384 signing); this build checks SHA-256",
+                              "the image is hashed with SHA-512 (pure Ed25519 signing); this build checks SHA-256" },
+        /* build SHA-384 */ { "the image is hashed with SHA-256; this build checks SHA-384", 0,
+                              "the image is hashed with SHA-512 (pure Ed25519 signing); this build checks SHA-384" },
+        /* build SHA-512 */ { "the image is hashed with SHA-256; this build checks SHA-512",
+                              "the image is hashed with SHA-384 (P-384 signing); this build checks SHA-512", 0 },
+    };
+    uint32_t i = have == IMAGE_TLV_SHA384 ? 1u : have == IMAGE_TLV_SHA512 ? 2u : 0u;
+
+    return r[want <= IMAGE_HASH_SHA512 ? want : 0][i];
+}
+
 int image_validate(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
                    struct image_info *info)
 {
@@ -170,7 +301,7 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
 
     if (cfg == 0 || cfg->crypto == 0 || fa == 0 || info == 0 || cfg->crypto->sha256_init == 0 ||
         cfg->crypto->sha256_update == 0 || cfg->crypto->sha256_finish == 0 ||
-        (cfg->key_count != 0 && cfg->keys == 0))
+        (cfg->key_count != 0 && cfg->keys == 0) || (uint32_t)cfg->hash > (uint32_t)IMAGE_HASH_SHA512)
         return DFB_EINVAL;
     rc = validate_image(cfg, fa, off, info);
     if (!CONFIG_DFUBOOT_FAIL_REASONS)
@@ -182,16 +313,22 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
                           struct image_info *info)
 {
     uint8_t buf[SIG_MAX];
-    uint8_t h[IMAGE_SHA256_SIZE];
+    uint8_t h[IMAGE_HASH_MAX_SIZE];
     struct image_tlv_iter it;
     struct image_tlv tlv;
-    bool have_keys, hash_found = false, key_named = false, key_unknown = false;
+    struct sig_input in;
+    bool have_keys, hash_found = false, key_named = false, key_unknown = false, pure = false;
     int key_id = -1, sig_rc = DFB_ESIG, rc;
     bool sig_checked = false;
+    uint16_t want_hash, other_hash = 0;
+    uint32_t hash_len;
+    const char *sig_why = 0;
 
     memset(info, 0, sizeof(*info));
     info->key_index = -1;
     have_keys = cfg->key_count != 0;
+    want_hash = image_hash_tlv(cfg->hash);
+    hash_len = image_hash_size(cfg->hash);
 
     rc = image_header_read(fa, off, &info->hdr);
     if (rc == DFB_ENOENT)
@@ -214,10 +351,19 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
     if (rc != DFB_OK)
         return FAIL(info, rc, "cannot read the TLV info");
     info->total_size = info->lay.end - off;
+    if (info->hdr.flags & (IMAGE_F_ENCRYPTED_AES128 | IMAGE_F_ENCRYPTED_AES256))
+        return FAIL(info, DFB_ENOTSUP, "encrypted image (not supported)");
+    if (info->hdr.flags & (IMAGE_F_COMPRESSED_LZMA1 | IMAGE_F_COMPRESSED_LZMA2 | IMAGE_F_COMPRESSED_ARM_THUMB_FLT))
+        return FAIL(info, DFB_ENOTSUP, "compressed image (not supported)");
 
-    rc = image_hash_compute(cfg->crypto, fa, &info->lay, info->hash);
+    rc = image_hash_compute_alg(cfg->crypto, cfg->hash, fa, &info->lay, info->hash);
+    if (rc == DFB_ENOTSUP)
+        return FAIL(info, rc, cfg->hash == IMAGE_HASH_SHA384 ? "SHA-384 is not supported by this build"
+                                                             : "SHA-512 is not supported by this build");
     if (rc != DFB_OK)
         return FAIL(info, rc, "cannot hash the image");
+    info->hash_len = hash_len;
+    in = (struct sig_input){ info->hash, hash_len, false, fa, &info->lay };
 
     image_tlv_iter_begin_layout(&it, fa, &info->lay, IMAGE_TLV_ANY, false);
     for (;;) {
@@ -240,15 +386,27 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
             }
             continue; /* covered by the hash; nothing else to check here */
         }
-        if (tlv.type == IMAGE_TLV_SHA256) {
-            if (tlv.len != IMAGE_SHA256_SIZE)
-                return FAIL(info, DFB_EHASH, "SHA256 TLV has a wrong length");
-            rc = flash_area_read(fa, tlv.off, buf, IMAGE_SHA256_SIZE);
+        if (is_hash_tlv(tlv.type) && tlv.type != want_hash) {
+            if (other_hash == 0)
+                other_hash = tlv.type;
+            continue;
+        }
+        if (tlv.type == want_hash) {
+            if (tlv.len != hash_len)
+                return FAIL(info, DFB_EHASH, "hash TLV has a wrong length");
+            rc = flash_area_read(fa, tlv.off, buf, hash_len);
             if (rc != DFB_OK)
                 return FAIL(info, rc, "cannot read a TLV");
-            if (memcmp(buf, info->hash, IMAGE_SHA256_SIZE) != 0)
-                return FAIL(info, DFB_EHASH, "image hash does not match the SHA256 TLV");
+            if (memcmp(buf, info->hash, hash_len) != 0)
+                return FAIL(info, DFB_EHASH,
+                            want_hash == IMAGE_TLV_SHA256   ? "image hash does not match the SHA256 TLV"
+                            : want_hash == IMAGE_TLV_SHA384 ? "image hash does not match the SHA384 TLV"
+                                                            : "image hash does not match the SHA512 TLV");
             hash_found = true;
+            continue;
+        }
+        if (tlv.type == IMAGE_TLV_SIG_PURE) {
+            pure = true;
             continue;
         }
         if (!have_keys)
@@ -257,19 +415,19 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
             (tlv.type == IMAGE_TLV_PUBKEY && cfg->match != IMAGE_MATCH_KEYHASH)) {
             key_named = true;
             if (tlv.type == IMAGE_TLV_KEYHASH) {
-                if (tlv.len != IMAGE_SHA256_SIZE) {
+                if (tlv.len != hash_len) {
                     key_id = -1;
                     key_unknown = true;
                     continue;
                 }
-                rc = flash_area_read(fa, tlv.off, h, IMAGE_SHA256_SIZE);
+                rc = flash_area_read(fa, tlv.off, h, hash_len);
             } else {
                 if (tlv.len > PUBKEY_MAX) {
                     key_id = -1;
                     key_unknown = true;
                     continue;
                 }
-                rc = hash_tlv(cfg->crypto, fa, &tlv, h);
+                rc = hash_tlv(cfg, fa, &tlv, h);
             }
             if (rc != DFB_OK)
                 return FAIL(info, rc, "cannot read a TLV");
@@ -291,7 +449,8 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
                 rc = flash_area_read(fa, tlv.off, buf, tlv.len);
                 if (rc != DFB_OK)
                     return FAIL(info, rc, "cannot read a TLV");
-                sig_rc = verify_sig(cfg, &cfg->keys[key_id], tlv.type, info->hash, buf, tlv.len);
+                in.pure = pure;
+                sig_rc = verify_sig(cfg, &cfg->keys[key_id], tlv.type, &in, buf, tlv.len, &sig_why);
             }
             sig_checked = true;
             if (sig_rc == DFB_OK) {
@@ -304,8 +463,13 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
             key_id = -1; /* a key names only the signature right after it */
         }
     }
+    if (!hash_found && other_hash != 0)
+        return FAIL(info, DFB_ENOTSUP, other_hash_reason(other_hash, cfg->hash));
     if (!hash_found)
-        return FAIL(info, DFB_EHASH, "no SHA256 TLV");
+        return FAIL(info, DFB_EHASH,
+                    want_hash == IMAGE_TLV_SHA256   ? "no SHA256 TLV"
+                    : want_hash == IMAGE_TLV_SHA384 ? "no SHA384 TLV"
+                                                    : "no SHA512 TLV");
     if (!have_keys)
         return FAIL(info, DFB_OK, "ok");
     if (!sig_checked) {
@@ -316,7 +480,7 @@ static int validate_image(const struct image_validate_cfg *cfg, const struct fla
         return FAIL(info, DFB_ESIG, "no signature for the image's key");
     }
     if (sig_rc == DFB_ENOTSUP)
-        return FAIL(info, sig_rc, "signature algorithm not supported by this build");
+        return FAIL(info, sig_rc, sig_why ? sig_why : "signature algorithm not supported by this build");
     if (sig_rc != DFB_OK)
         return FAIL(info, DFB_ESIG, "signature does not verify");
     return FAIL(info, DFB_OK, "ok");

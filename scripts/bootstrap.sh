@@ -9,6 +9,7 @@ packages=(
   clang llvm libclang-rt-14-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   libmbedtls-dev libsodium-dev
+  binutils openssl python3-yaml python3-cryptography
   dfu-util usbutils libusb-1.0-0-dev
   valgrind
   qemu-system-x86 socat kmod cpio

@@ -10,6 +10,10 @@
 #include "image/image_validate.h"
 #include "port/board.h"
 
+#ifndef DFUBOOT_SIGN_PURE
+#define DFUBOOT_SIGN_PURE 0 /* set from CONFIG_MCUBOOT_SIGN_PURE (cmake/signing.cmake) */
+#endif
+
 int main(void)
 {
     struct flash_area primary, secondary;
@@ -25,6 +29,9 @@ int main(void)
         board_halt("no public key built in");
     vcfg.keys = &key;
     vcfg.key_count = 1;
+    /* the build's image hash follows the key: SHA-384 for P-384, SHA-512
+     * for Ed25519 with CONFIG_MCUBOOT_SIGN_PURE (pure signatures) */
+    vcfg.hash = image_hash_alg_for_key(key.type, DFUBOOT_SIGN_PURE);
     if (flash_area_open(board_flash(), board_layout(), FLASH_AREA_SLOT0, &primary) != DFB_OK ||
         flash_area_open(board_flash(), board_layout(), FLASH_AREA_SLOT1, &secondary) != DFB_OK)
         board_halt("the flash layout has no slot0/slot1");

@@ -37,7 +37,7 @@ static int drv_erase(void *ctx, uint32_t off, uint32_t len)
     return (int)len;
 }
 
-static const struct flash_dev_ops drv = { drv_read, drv_write, drv_erase };
+static const struct flash_dev_ops drv = { drv_read, drv_write, drv_erase, 0 };
 static const struct flash_sector_range range = { 4096, 256 };
 static const struct flash_geometry geo = { 0x100000, 4, 0xff, &range, 1, 0 };
 static const struct flash_dev dev = { &drv, 0, &geo };
@@ -74,8 +74,13 @@ static int h_ed(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t m
 
 /* Stubs for the algorithms the build selects (common/config.h). */
 static const struct image_crypto stub_crypto = {
-    h_init, h_update, h_finish, CONFIG_DFUBOOT_SIG_RSA ? h_sig : 0, CONFIG_DFUBOOT_SIG_ECDSA_P256 ? h_sig : 0,
-    CONFIG_DFUBOOT_SIG_ED25519 ? h_ed : 0,
+    .sha256_init = h_init,
+    .sha256_update = h_update,
+    .sha256_finish = h_finish,
+    .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? h_sig : 0,
+    .ecdsa_p256_verify = CONFIG_DFUBOOT_SIG_ECDSA_P256 ? h_sig : 0,
+    .ed25519_verify = CONFIG_DFUBOOT_SIG_ED25519 ? h_ed : 0,
+    .ecdsa_p384_verify = CONFIG_DFUBOOT_SIG_ECDSA_P384 ? h_sig : 0,
 };
 #define CRYPTO (&stub_crypto)
 #else
@@ -121,7 +126,7 @@ static void vlog(void *ctx, enum sys_log_level level, const char *fmt, va_list a
 void bench_root(void);
 void bench_root(void)
 {
-    struct image_validate_cfg vcfg = { CRYPTO, &key, 1, IMAGE_MATCH_KEYHASH };
+    struct image_validate_cfg vcfg = { .crypto = CRYPTO, .keys = &key, .key_count = 1, .match = IMAGE_MATCH_KEYHASH };
     struct boot_image_ops ops = { boot_image_validate, &vcfg };
     struct sys_ops sys = { vlog, 0, 0, jump, 0 };
     struct boot_config cfg = { { &primary, &secondary, 0 }, &ops, &sys, 0, 0, 0 };

@@ -131,18 +131,38 @@ static int cdev_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
     struct tboard *t = ctx;
     int rc = t->sf.dev.ops->write(t->sf.dev.ctx, off, buf, len);
 
-    if (rc == DFB_OK && len <= 32)
+    if (rc == DFB_OK && len <= 32) {
         t->meta_writes++;
+        if (t->unsynced != 0)
+            t->unordered_records++;
+    }
+    if (rc == DFB_OK && len > 32)
+        t->unsynced++;
     return rc;
 }
 
 static int cdev_erase(void *ctx, uint32_t off, uint32_t len)
 {
     struct tboard *t = ctx;
-    return t->sf.dev.ops->erase(t->sf.dev.ctx, off, len);
+    int rc = t->sf.dev.ops->erase(t->sf.dev.ctx, off, len);
+
+    if (rc == DFB_OK)
+        t->unsynced++;
+    return rc;
 }
 
-static const struct flash_dev_ops cdev_ops = { cdev_read, cdev_write, cdev_erase };
+/* A driver that caches writes would flush here; the simulated flash is
+ * durable at once, so this only keeps count for the ordering checks. */
+static int cdev_sync(void *ctx)
+{
+    struct tboard *t = ctx;
+
+    t->syncs++;
+    t->unsynced = 0;
+    return DFB_OK;
+}
+
+static const struct flash_dev_ops cdev_ops = { cdev_read, cdev_write, cdev_erase, cdev_sync };
 
 static void tb_common(struct tboard *t, uint32_t max_align)
 {

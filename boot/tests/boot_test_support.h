@@ -63,6 +63,10 @@ struct tboard {
     size_t log_len;
     int jumps;
     uint32_t jump_off;
+    /* the write-ordering contract (flash/flash_dev.h, sync): data writes
+     * and erases not yet synced, syncs, and records (<= 32-byte writes)
+     * written while earlier data was not synced */
+    uint64_t unsynced, syncs, unordered_records;
 };
 
 /* Uniform flash: one boot sector, then two slots of nsec sectors each. */

@@ -100,6 +100,11 @@ static void test_seed_transcripts(void)
     CHECK_EQ(boot_main(&t.cfg), DFB_OK);
     CHECK_EQ(t.jumps, 1);
     CHECK_EQ(t.jump_off, 0xc000);
+    /* the write-ordering contract: every trailer or status record came
+     * after a sync of the copies and erases before it, through all the
+     * swaps, reverts and requests above */
+    CHECK(t.syncs > 0);
+    CHECK_EQ(t.unordered_records, 0);
     tb_free(&t);
 }
 

@@ -309,6 +309,83 @@ static void test_last_full_block(void)
     }
 }
 
+static uint32_t image_end;
+
+/* download_size for a file whose image ends at image_end. */
+static uint32_t image_ends(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    (void)ctx;
+    (void)offset;
+    (void)data;
+    (void)len;
+    return image_end;
+}
+
+/* A whole-slot backup goes back: once download_size knows where the image
+ * ends, what follows (padding, slot0's old trailer) is taken and dropped,
+ * even past the end of slot1's room, up to a slot's size; the image is
+ * programmed, nothing after it, and manifestation is immediate. */
+static void test_backup_tail(void)
+{
+    static uint8_t file[0x76000];
+    uint32_t room, len = sizeof(file);
+    uint16_t block = 0;
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    H.cfg.buffer_count = 2;
+    H.cfg.transfer_size = 1024;
+    H.cfg.slot1_offset = 0x1000;
+    H.cfg.slot1_limit = 0x1000 + 0x70000;
+    H.cfg.download_size = image_ends;
+    h_start();
+    room = H.cfg.slot1_limit - H.cfg.slot1_offset;
+    image_end = 10 * 1024 + 300;
+    pattern(file, len, 77);
+    memset(file + len - 4096, 0x5A, 4096); /* a trailer that is not erased */
+    MUST(h_set_alt(1) == 0);
+    H.auto_task = 0;
+    for (uint32_t off = 0; off < len; off += 1024) {
+        MUST(h_dnload(block++, file + off, 1024) == 0);
+        for (;;) {
+            MUST(h_getstatus() == 0);
+            REQUIRE(H.st[0] == DFU_OK);
+            if (H.st[4] != DFU_DNBUSY)
+                break;
+            h_main_loop(h_poll());
+        }
+        dfu_task(&H.dfu);
+    }
+    CHECK(len > room); /* the file is larger than what slot1 can take */
+    MUST(h_dnload(block, 0, 0) == 0);
+    dfu_task(&H.dfu);
+    MUST(h_getstatus() == 0);
+    CHECK_EQ(H.st[4], DFU_IDLE);
+    CHECK_EQ(H.st[0], DFU_OK);
+    CHECK_EQ(H.manifests, 1);
+    CHECK(memcmp(H.sf.mem + H.slot1.off + 0x1000, file, image_end) == 0);
+    CHECK(flash_area_is_erased(&H.slot1, 0x1000 + ((image_end + 3) & ~3u), 0x1000 * 3 - ((image_end + 3) & ~3u)));
+    /* without download_size the same file stops at the limit: errADDRESS */
+    H.auto_task = 1;
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    H.cfg.transfer_size = 1024;
+    H.cfg.slot1_offset = 0x1000;
+    H.cfg.slot1_limit = 0x1000 + 0x70000;
+    h_start();
+    MUST(h_set_alt(1) == 0);
+    block = 0;
+    for (uint32_t off = 0; off < len; off += 1024) {
+        MUST(h_dnload(block++, file + off, 1024) == 0);
+        MUST(h_getstatus() == 0);
+        if (H.st[4] == DFU_ERROR)
+            break;
+    }
+    CHECK_EQ(H.st[4], DFU_ERROR);
+    CHECK_EQ(H.st[0], DFU_ERR_ADDRESS);
+    CHECK_EQ((uint32_t)block * 1024, room + 1024);
+}
+
 /* With a download offset, the sectors of slot1 before it are erased before
  * the first block lands (MCUboot refuses an update whose secondary slot
  * starts with an old header), once per download. */
@@ -584,6 +661,7 @@ int main(void)
     test_pipeline_nrf();
     test_last_full_block();
     test_clear_head();
+    test_backup_tail();
     test_descriptor_mid_download();
     test_stm32f4();
     test_block_wrap();

@@ -2,10 +2,17 @@
  * with MANIFEST.json: header fields, TLV list and values, hash, security
  * counter and the accept/reject verdict of each MCUboot build flavour
  * (KEYHASH keys, PUBKEY keys, hash-only), in a slot (missing bytes erased)
- * and at file level (the area ends where the file ends). */
+ * and at file level (the area ends where the file ends). The set has no
+ * P-384 image: one is built here with mbedTLS from the set's P-384 key and
+ * checked against every build flavour. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha512.h>
 
 #include "common/errors.h"
 #include "crypto/crypto.h"
@@ -87,7 +94,7 @@ static int mem_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
     return mem_ro(ctx, off, len);
 }
 
-static const struct flash_dev_ops mem_ops = { mem_read, mem_write, mem_ro };
+static const struct flash_dev_ops mem_ops = { mem_read, mem_write, mem_ro, 0 };
 
 static void mem_flash_init(struct mem_flash *m, const uint8_t *data, uint32_t len, struct flash_area *fa)
 {
@@ -113,6 +120,7 @@ static struct vkey vkeys[] = {
     { "keys/root-rsa-3072.pem", "keys/root-rsa-3072.pub.der", IMAGE_KEY_RSA3072, NULL, 0 },
     { "keys/root-ec-p256.pem", "keys/root-ec-p256.pub.der", IMAGE_KEY_ECDSA_P256, NULL, 0 },
     { "keys/root-ed25519.pem", "keys/root-ed25519.pub.der", IMAGE_KEY_ED25519, NULL, 0 },
+    { "keys/root-ec-p384.pem", "keys/root-ec-p384.pub.der", IMAGE_KEY_ECDSA_P384, NULL, 0 },
 };
 #define NKEYS (sizeof(vkeys) / sizeof(vkeys[0]))
 static struct image_key all_keys[NKEYS];
@@ -125,11 +133,18 @@ static int key_index(const char *pem)
     return -1;
 }
 
+static int validate_hash(const struct flash_area *fa, const struct image_key *keys, uint32_t n,
+                         enum image_key_match match, enum image_hash_alg hash, struct image_info *info)
+{
+    struct image_validate_cfg cfg = { .crypto = crypto_adapter(), .keys = keys, .key_count = n, .match = match,
+                                      .hash = hash };
+    return image_validate(&cfg, fa, 0, info);
+}
+
 static int validate(const struct flash_area *fa, const struct image_key *keys, uint32_t n,
                     enum image_key_match match, struct image_info *info)
 {
-    struct image_validate_cfg cfg = { crypto_adapter(), keys, n, match };
-    return image_validate(&cfg, fa, 0, info);
+    return validate_hash(fa, keys, n, match, IMAGE_HASH_SHA256, info);
 }
 
 /* The error a file-level verifier must give for each kind of breakage. */
@@ -345,8 +360,21 @@ static void check_image(const struct json *f, struct sim_flash *sf, const struct
         want_rc = DFB_ESIG; /* hash-only image against a key: no signature */
     if (!json_str(json_get(f, "key")) && mutation)
         want_rc = DFB_EHASH; /* broken hash-only image */
-    if (json_get(exp, "accept_sign_pure_build"))
-        want_rc = DFB_EHASH; /* pure Ed25519: no SHA256 TLV, not supported */
+    if (json_get(exp, "accept_sign_pure_build")) {
+        /* pure Ed25519: a SHA-256 build names what it lacks; a pure build
+         * (SHA-512, MCUBOOT_SIGN_PURE) accepts it, hash-only too */
+        struct image_info pi;
+        int prc;
+        want_rc = DFB_ENOTSUP;
+        prc = validate_hash(slot, &all_keys[ki], 1, IMAGE_MATCH_KEYHASH, IMAGE_HASH_SHA512, &pi);
+        CHECK_EQ(prc == DFB_OK, json_true(json_get(exp, "accept_sign_pure_build")));
+        CHECK_EQ(pi.hash_len, 64);
+        prc = validate_hash(slot, NULL, 0, IMAGE_MATCH_KEYHASH, IMAGE_HASH_SHA512, &pi);
+        CHECK_EQ(prc, json_true(json_get(exp, "hash_valid")) ? DFB_OK : DFB_EHASH);
+        /* another key does not take it */
+        prc = validate_hash(slot, &all_keys[(ki + 1) % NKEYS], 1, IMAGE_MATCH_KEYHASH, IMAGE_HASH_SHA512, &pi);
+        CHECK_EQ(prc, DFB_ENOKEY);
+    }
     CHECK_EQ(rc, want_rc);
     if (rc != want_rc)
         fprintf(stderr, "  %s: file-level validate gave %d (%s)\n", name, rc, info.reason);
@@ -356,6 +384,115 @@ static void check_image(const struct json *f, struct sim_flash *sf, const struct
     images_checked++;
     free(padded);
     free(data);
+}
+
+/* ---- P-384: an image built here with mbedTLS -------------------------- */
+
+static int test_rng(void *ctx, unsigned char *out, size_t len)
+{
+    return mbedtls_ctr_drbg_random(ctx, out, len);
+}
+
+/* Adapter variants: one without SHA-384/512, one without P-384. */
+static struct image_crypto no_sha512, no_p384;
+
+static int validate_with(const struct image_crypto *c, const struct flash_area *fa, const struct image_key *keys,
+                         uint32_t n, enum image_hash_alg hash, struct image_info *info)
+{
+    struct image_validate_cfg cfg = { .crypto = c, .keys = keys, .key_count = n, .match = IMAGE_MATCH_KEYHASH,
+                                      .hash = hash };
+    return image_validate(&cfg, fa, 0, info);
+}
+
+static void check_p384(void)
+{
+    const struct vkey *pk384 = &vkeys[4];
+    const struct image_key *key384 = &all_keys[4];
+    uint8_t img[4096], digest[64], kh[64], sig[MBEDTLS_ECDSA_MAX_LEN]; /* SHA-384 in SHA-512 sized buffers */
+    struct image_header h = { .magic = IMAGE_MAGIC, .hdr_size = 0x200, .ver = { 1, 2, 3, 4 } };
+    struct mbedtls_pk_context pk;
+    mbedtls_entropy_context ent;
+    mbedtls_ctr_drbg_context drbg;
+    struct image_info info;
+    struct mem_flash mf;
+    struct flash_area fa;
+    uint8_t *payload, *pem;
+    size_t plen, pem_len, sig_len = 0;
+    uint32_t pos, region;
+    int before = check_failures;
+
+    REQUIRE(key384->type == IMAGE_KEY_ECDSA_P384 && pk384->len == 120);
+    payload = read_file("payloads/p-1k.bin", &plen);
+    pem = read_file(pk384->pem, &pem_len);
+    REQUIRE(payload && pem && plen == 1024);
+    memset(img, 0xff, sizeof(img));
+    h.img_size = (uint32_t)plen;
+    image_header_encode(&h, img);
+    memcpy(img + 0x200, payload, plen);
+    region = 0x200 + (uint32_t)plen;
+    REQUIRE(mbedtls_sha512_ret(img, region, digest, 1) == 0);
+    REQUIRE(mbedtls_sha512_ret(pk384->bytes, pk384->len, kh, 1) == 0);
+    /* the key hash through the adapter is the same SHA-384 */
+    {
+        uint8_t got[48];
+        CHECK_EQ(image_key_hash_alg(crypto_adapter(), IMAGE_HASH_SHA384, key384, got), DFB_OK);
+        CHECK(memcmp(got, kh, 48) == 0);
+    }
+    mbedtls_pk_init(&pk);
+    mbedtls_entropy_init(&ent);
+    mbedtls_ctr_drbg_init(&drbg);
+    REQUIRE(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, (const unsigned char *)"p384", 4) == 0);
+    pem = realloc(pem, pem_len + 1);
+    REQUIRE(pem != NULL);
+    pem[pem_len] = 0;
+    REQUIRE(mbedtls_pk_parse_key(&pk, pem, pem_len + 1, NULL, 0) == 0);
+    REQUIRE(mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA384, digest, 48, sig, &sig_len, test_rng, &drbg) == 0);
+    pos = region + 4;
+    REQUIRE(image_tlv_append(img, sizeof(img), &pos, IMAGE_TLV_SHA384, digest, 48) == DFB_OK);
+    REQUIRE(image_tlv_append(img, sizeof(img), &pos, IMAGE_TLV_KEYHASH, kh, 48) == DFB_OK);
+    REQUIRE(image_tlv_append(img, sizeof(img), &pos, IMAGE_TLV_ECDSA_SIG, sig, (uint32_t)sig_len) == DFB_OK);
+    image_tlv_info_encode(img + region, IMAGE_TLV_INFO_MAGIC, (uint16_t)(pos - region));
+    mem_flash_init(&mf, img, sizeof(img), &fa);
+
+    /* P-384 build (SHA-384): accepted, with the key among others */
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, key384, 1, IMAGE_HASH_SHA384, &info), DFB_OK);
+    CHECK_EQ(info.hash_len, 48);
+    CHECK(memcmp(info.hash, digest, 48) == 0);
+    CHECK_EQ(info.sig_type, IMAGE_TLV_ECDSA_SIG);
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, all_keys, NKEYS, IMAGE_HASH_SHA384, &info), DFB_OK);
+    CHECK_EQ(info.key_index, 4);
+    /* hash-only SHA-384 build: integrity only */
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, NULL, 0, IMAGE_HASH_SHA384, &info), DFB_OK);
+    /* a default (SHA-256) build names the feature instead of a bad hash */
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, key384, 1, IMAGE_HASH_SHA256, &info), DFB_ENOTSUP);
+    CHECK(strstr(info.reason, "SHA-384") != NULL);
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, NULL, 0, IMAGE_HASH_SHA256, &info), DFB_ENOTSUP);
+    /* another key (P-256) in a SHA-384 build: the KEYHASH names no built-in key */
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, &all_keys[2], 1, IMAGE_HASH_SHA384, &info), DFB_ENOKEY);
+    /* adapters without the optional members: named, not a bad signature */
+    no_sha512 = *crypto_adapter();
+    no_sha512.sha512_init = NULL;
+    CHECK_EQ(validate_with(&no_sha512, &fa, key384, 1, IMAGE_HASH_SHA384, &info), DFB_ENOTSUP);
+    no_p384 = *crypto_adapter();
+    no_p384.ecdsa_p384_verify = NULL;
+    CHECK_EQ(validate_with(&no_p384, &fa, key384, 1, IMAGE_HASH_SHA384, &info), DFB_ENOTSUP);
+    CHECK(strstr(info.reason, "P-384") != NULL);
+    /* a flipped signature byte and a flipped payload byte */
+    img[region + 4 + 4 + 48 + 4 + 48 + 4 + sig_len / 2] ^= 1;
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, key384, 1, IMAGE_HASH_SHA384, &info), DFB_ESIG);
+    img[region + 4 + 4 + 48 + 4 + 48 + 4 + sig_len / 2] ^= 1;
+    img[0x210] ^= 1;
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, key384, 1, IMAGE_HASH_SHA384, &info), DFB_EHASH);
+    img[0x210] ^= 1;
+    CHECK_EQ(validate_with(crypto_adapter(), &fa, key384, 1, IMAGE_HASH_SHA384, &info), DFB_OK);
+
+    mbedtls_pk_free(&pk);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&ent);
+    free(payload);
+    free(pem);
+    if (check_failures != before)
+        fprintf(stderr, "FAILED: P-384 image\n");
 }
 
 int main(void)
@@ -407,6 +544,7 @@ int main(void)
         if (kind && strstr(kind, "image"))
             check_image(files->items[i], &sf, &slot);
     }
+    check_p384();
     printf("%d images checked\n", images_checked);
     CHECK(images_checked >= 30);
     sim_flash_close(&sf);

@@ -107,6 +107,22 @@ static void sys_jump(void *ctx, uint32_t image_off, uint32_t hdr_size, uint32_t 
     board_halt("cannot start the application");
 }
 
+/* DFUBOOT_VBOARD_FLASH_TIME=N: flash operations take N % of the timing
+ * model's time in real time (0..1000; default 0, instant). */
+static uint32_t flash_time_percent(void)
+{
+    const char *v = getenv("DFUBOOT_VBOARD_FLASH_TIME");
+    char *end;
+    unsigned long n;
+
+    if (v == NULL || *v == '\0')
+        return 0;
+    n = strtoul(v, &end, 10);
+    if (*end != '\0' || n > 1000)
+        die("DFUBOOT_VBOARD_FLASH_TIME wants a percentage from 0 to 1000");
+    return (uint32_t)n;
+}
+
 void board_init(void)
 {
     int board_fd = env_fd("DFUBOOT_BOARD_FD");
@@ -133,6 +149,7 @@ void board_init(void)
     memcpy(board.flash.sector_programmed, sh->sector_programmed, sh->nsectors * sizeof(sh->sector_programmed[0]));
     if (sh->cut_at != 0 && sh->cut_at > sh->ops)
         sim_flash_set_cut(&board.flash, sh->cut_at, sh->cut_torn ? SIM_CUT_TORN : SIM_CUT_ATOMIC, sh->cut_at);
+    board.flash.realtime_percent = flash_time_percent();
     board.flash.on_op = publish_counters;
     board.flash.on_power_cut = on_power_cut;
     board.usbip_listen_fd = env_fd("DFUBOOT_USBIP_FD");

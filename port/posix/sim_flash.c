@@ -1,15 +1,30 @@
 #include "port/posix/sim_flash.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/errors.h"
 #include "port/posix/irq_context.h"
+
+/* With realtime_percent set, an operation also takes that share of its
+ * modelled time in real time (a board that programs as slowly as the part). */
+static void take_time(const struct sim_flash *sf, uint32_t us)
+{
+    uint64_t ns = (uint64_t)us * 1000u * sf->realtime_percent / 100u;
+    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+
+    if (ns == 0)
+        return;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
 
 /* usb/usb_dc.h: no flash erase or program inside a USB controller event. */
 static void check_not_in_event(const char *op, uint32_t off, uint32_t len)
@@ -121,6 +136,7 @@ static int sim_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
     sf->stats.writes++;
     sf->stats.bytes_programmed += len;
     sf->stats.sim_time_us += flash_timing_program_us(sf->geo->timing, len);
+    take_time(sf, flash_timing_program_us(sf->geo->timing, len));
     /* a write never spans more than it was asked to: account per sector */
     for (uint32_t done = 0; done < len;) {
         uint32_t n;
@@ -176,6 +192,7 @@ static int sim_erase(void *ctx, uint32_t off, uint32_t len)
             memset(sf->programmed + s.off / sf->geo->write_block_size, 0, s.size / sf->geo->write_block_size);
         sf->stats.erases++;
         sf->stats.sim_time_us += flash_timing_erase_us(sf->geo->timing, s.size);
+        take_time(sf, flash_timing_erase_us(sf->geo->timing, s.size));
         sf->sector_erases[s.index]++;
         off = s.off + s.size;
         if (sf->on_op)

@@ -58,6 +58,9 @@ struct sim_flash {
      * there, or set a cut at that very operation (sim_flash_set_cut) */
     void (*before_op)(void *ctx, uint64_t op);
     void *before_op_ctx;
+    /* 0: operations are instant; N: each takes N % of its modelled time in
+     * real time (tests that must act in the middle of a download) */
+    uint32_t realtime_percent;
     /* called after every completed erase or write, e.g. to publish counters */
     void (*on_op)(void *ctx);
     void *on_op_ctx;

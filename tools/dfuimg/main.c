@@ -1,76 +1,24 @@
-/* dfuimg: MCUboot image tool, command-line compatible with imgtool for
- * keygen, getpub, getpubhash, sign, verify and dumpinfo. */
+/* dfuimg: MCUboot image tool, command-line compatible with imgtool for the
+ * commands and options listed in docs/image-format.md: keygen, getpub,
+ * getpubhash, getpriv, sign (create), verify, dumpinfo, version. This file
+ * holds the key commands and the dispatch; sign.c and inspect.c the rest. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/pem.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
-#include "common/bytes.h"
-#include "common/errors.h"
-#include "crypto/crypto.h"
-#include "image/image.h"
-#include "image/image_validate.h"
+#include "commands.h"
 #include "keys.h"
+#include "util.h"
 
-#define DFUIMG_VERSION "0.1.0 (imgtool 2.4.0 compatible)"
+#define DFUIMG_VERSION "0.2.0 (imgtool 2.4.0 compatible)"
 
-static const uint8_t boot_magic_v1[16] = { 0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
-                                           0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80 };
-static const uint8_t boot_magic_v2_tail[14] = { 0x2d, 0xe1, 0x5d, 0x29, 0x41, 0x0b, 0x8d,
-                                                0x77, 0x67, 0x9c, 0x11, 0x0f, 0x1f, 0x8a };
-
-static int die(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("dfuimg: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 2;
-}
-
-static int write_file(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-
-    if (!f)
-        return -1;
-    ok = fwrite(buf, 1, len, f) == len;
-    if (fclose(f) != 0)
-        ok = 0;
-    return ok ? 0 : -1;
-}
-
-/* Parses an unsigned integer (decimal or 0x hex) into *out. */
-static int parse_u32(const char *s, uint32_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || *end || v > 0xffffffffull)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-static void sha256(const void *data, size_t len, uint8_t out[32])
-{
-    mbedtls_sha256_ret(data, len, out, 0);
-}
-
-/* ---- keygen --------------------------------------------------------------- */
+/* ---- keygen -------------------------------------------------------------- */
 
 static int cmd_keygen(int argc, char **argv)
 {
@@ -78,26 +26,34 @@ static int cmd_keygen(int argc, char **argv)
                                           { "password", no_argument, 0, 'p' }, { "help", no_argument, 0, 'h' },
                                           { 0, 0, 0, 0 } };
     const char *key = NULL, *type = NULL;
-    char err[256];
-    int c;
+    char err[512], pwd[256];
+    bool password = false;
+    int c, rc;
 
-    while ((c = getopt_long(argc, argv, "k:t:ph", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":k:t:ph", opts, NULL)) != -1) {
         switch (c) {
         case 'k': key = optarg; break;
         case 't': type = optarg; break;
-        case 'p': return die("password-protected keys are not supported");
-        case 'h': printf("usage: dfuimg keygen -t rsa-2048|rsa-3072|ecdsa-p256|ed25519 -k KEY.pem\n"); return 0;
-        default: return 2;
+        case 'p': password = true; break;
+        case 'h':
+            printf("usage: dfuimg keygen -t rsa-2048|rsa-3072|ecdsa-p256|ecdsa-p384|ed25519 -k KEY.pem [-p]\n"
+                   "  -p/--password  ask a passphrase and write an encrypted PKCS#8 key\n");
+            return 0;
+        case ':': return die("option '%s' needs a value", argv[optind - 1]);
+        default: return die("unknown option '%s' (see dfuimg keygen -h)", argv[optind - 1]);
         }
     }
     if (!key || !type || optind != argc)
         return die("keygen needs -k KEY.pem and -t TYPE and no other arguments");
-    if (key_generate(type, key, err, sizeof(err)))
+    if (password && key_ask_new_passphrase(pwd, sizeof(pwd), err, sizeof(err)))
         return die("%s", err);
-    return 0;
+    rc = key_generate(type, key, password ? pwd : NULL, err, sizeof(err));
+    mbedtls_platform_zeroize(pwd, sizeof(pwd));
+    return rc ? die("%s", err) : 0;
 }
 
-/* ---- getpub / getpubhash ------------------------------------------------ */
+/* ---- getpub / getpubhash / getpriv --------------------------------------- */
 
 static void emit_c_array(FILE *f, const char *name, const uint8_t *b, size_t n)
 {
@@ -121,30 +77,30 @@ static int cmd_getpub(int argc, char **argv, bool hash)
                                           { "lang", required_argument, 0, 'l' },
                                           { "help", no_argument, 0, 'h' },
                                           { 0, 0, 0, 0 } };
+    const char *cmd = hash ? "getpubhash" : "getpub";
     const char *key = NULL, *enc = "lang-c", *outp = NULL;
     uint8_t pub[2048], digest[32];
-    char err[256], name[64];
+    char err[512], name[64];
     struct dkey k;
     FILE *out = stdout;
     int c, n, rc = 0;
 
-    while ((c = getopt_long(argc, argv, "k:e:o:l:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":k:e:o:l:h", opts, NULL)) != -1) {
         switch (c) {
         case 'k': key = optarg; break;
         case 'e': enc = optarg; break;
-        case 'l': if (strcmp(optarg, "c")) return die("unsupported language '%s'", optarg); break;
+        case 'l': if (strcmp(optarg, "c")) return die("unsupported language '%s' (c)", optarg); break;
         case 'o': outp = optarg; break;
-        case 'h':
-            printf("usage: dfuimg %s -k KEY.pem [-e lang-c|%sraw] [-o FILE]\n", hash ? "getpubhash" : "getpub",
-                   hash ? "" : "pem|");
-            return 0;
-        default: return 2;
+        case 'h': printf("usage: dfuimg %s -k KEY.pem [-e lang-c|%sraw] [-o FILE]\n", cmd, hash ? "" : "pem|"); return 0;
+        case ':': return die("option '%s' needs a value", argv[optind - 1]);
+        default: return die("unknown option '%s' (see dfuimg %s -h)", argv[optind - 1], cmd);
         }
     }
     if (!key || optind != argc)
-        return die("%s needs -k KEY.pem and no other arguments", hash ? "getpubhash" : "getpub");
+        return die("%s needs -k KEY.pem and no other arguments", cmd);
     if (strcmp(enc, "lang-c") && strcmp(enc, "raw") && (hash || strcmp(enc, "pem")))
-        return die("unsupported encoding '%s'", enc);
+        return die("unsupported encoding '%s' (lang-c, %sraw)", enc, hash ? "" : "pem, ");
     if (key_load(key, &k, err, sizeof(err)))
         return die("%s", err);
     n = key_public_bytes(&k, pub, sizeof(pub));
@@ -154,10 +110,11 @@ static int cmd_getpub(int argc, char **argv, bool hash)
     }
     if (outp && !(out = fopen(outp, "wb"))) {
         key_free(&k);
-        return die("cannot write %s", outp);
+        return die("cannot write %s: %s", outp, strerror(errno));
     }
     if (hash) {
-        sha256(pub, (size_t)n, digest);
+        /* always SHA-256, also for P-384 keys (imgtool's getpubhash) */
+        mbedtls_sha256_ret(pub, (size_t)n, digest, 0);
         snprintf(name, sizeof(name), "%s_pub_key_hash", key_c_prefix(&k));
         if (!strcmp(enc, "raw"))
             fwrite(digest, 1, 32, out);
@@ -178,590 +135,71 @@ static int cmd_getpub(int argc, char **argv, bool hash)
         snprintf(name, sizeof(name), "%s_pub_key", key_c_prefix(&k));
         emit_c_array(out, name, pub, (size_t)n);
     }
-    if (out != stdout && fclose(out))
-        rc = die("cannot write %s", outp);
+    if (ferror(out))
+        rc = die("cannot write %s: %s", outp ? outp : "standard output", strerror(errno));
+    if (out != stdout && fclose(out) && rc == 0)
+        rc = die("cannot write %s: %s", outp, strerror(errno));
     key_free(&k);
     return rc;
 }
 
-/* ---- sign --------------------------------------------------------------- */
-
-static uint32_t align_up(uint32_t v, uint32_t a)
+/* imgtool getpriv: the private key as a C array (enc_priv_key), PKCS#8 by
+ * default or the traditional form (-f openssl). */
+static int cmd_getpriv(int argc, char **argv)
 {
-    return (v + a - 1) / a * a;
-}
-
-/* One "(id,version)" dependency. */
-struct dep {
-    uint8_t id;
-    struct dfb_version ver;
-};
-
-static int parse_deps(const char *s, struct dep *deps, int max)
-{
-    int n = 0;
-
-    while (*s) {
-        char ver[64];
-        unsigned id;
-        int used = 0;
-        while (*s == ' ' || *s == ',')
-            s++;
-        if (!*s)
-            break;
-        if (n == max || sscanf(s, " ( %u , %63[^) ] ) %n", &id, ver, &used) < 2 || used == 0 || id > 255)
-            return -1;
-        if (image_version_parse(ver, &deps[n].ver))
-            return -1;
-        deps[n].id = (uint8_t)id;
-        n++;
-        s += used;
-    }
-    return n;
-}
-
-static int cmd_sign(int argc, char **argv)
-{
-    enum { O_PAD_HEADER = 256, O_ALIGN, O_MAX_ALIGN, O_PAD, O_CONFIRM, O_TEST, O_OVERWRITE, O_PKFMT, O_PURE };
-    static const struct option opts[] = {
-        { "key", required_argument, 0, 'k' },
-        { "header-size", required_argument, 0, 'H' },
-        { "pad-header", no_argument, 0, O_PAD_HEADER },
-        { "align", required_argument, 0, O_ALIGN },
-        { "max-align", required_argument, 0, O_MAX_ALIGN },
-        { "version", required_argument, 0, 'v' },
-        { "slot-size", required_argument, 0, 'S' },
-        { "pad", no_argument, 0, O_PAD },
-        { "confirm", no_argument, 0, O_CONFIRM },
-        { "test", no_argument, 0, O_TEST },
-        { "max-sectors", required_argument, 0, 'M' },
-        { "overwrite-only", no_argument, 0, O_OVERWRITE },
-        { "public-key-format", required_argument, 0, O_PKFMT },
-        { "security-counter", required_argument, 0, 's' },
-        { "dependencies", required_argument, 0, 'd' },
-        { "rom-fixed", required_argument, 0, 'F' },
-        { "load-addr", required_argument, 0, 'L' },
-        { "erased-val", required_argument, 0, 'R' },
-        { "pure", no_argument, 0, O_PURE },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
-    const char *keyp = NULL, *verstr = NULL, *seccnt = NULL, *depstr = NULL;
-    uint32_t hdr_size = 0, slot_size = 0, align = 1, max_align = 0, max_sectors = 128, rom_fixed = 0,
-             load_addr = 0, erased = 0xff, v;
-    bool have_hdr = false, have_slot = false, pad_header = false, pad = false, confirm = false, overwrite = false,
-         pubfull = false, have_rom = false, have_load = false;
-    struct image_header h;
-    struct dkey k;
-    bool have_key = false;
-    struct dep deps[8];
-    int ndeps = 0, c, rc = 0;
-    uint8_t *in, *img = NULL;
-    size_t in_len, body_len, body_off;
-    char err[256];
-
-    while ((c = getopt_long(argc, argv, "k:H:v:S:M:s:d:F:L:R:e:x:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k': keyp = optarg; break;
-        case 'H':
-            if (parse_u32(optarg, &hdr_size)) return die("invalid --header-size '%s'", optarg);
-            have_hdr = true;
-            break;
-        case O_PAD_HEADER: pad_header = true; break;
-        case O_ALIGN:
-            if (parse_u32(optarg, &align) || (align != 1 && align != 2 && align != 4 && align != 8 && align != 16 &&
-                                              align != 32))
-                return die("invalid --align '%s' (1, 2, 4, 8, 16 or 32)", optarg);
-            break;
-        case O_MAX_ALIGN:
-            if (parse_u32(optarg, &max_align) || (max_align != 8 && max_align != 16 && max_align != 32))
-                return die("invalid --max-align '%s' (8, 16 or 32)", optarg);
-            break;
-        case 'v': verstr = optarg; break;
-        case 'S':
-            if (parse_u32(optarg, &slot_size)) return die("invalid --slot-size '%s'", optarg);
-            have_slot = true;
-            break;
-        case O_PAD: pad = true; break;
-        case O_CONFIRM: confirm = pad = true; break;
-        case O_TEST: pad = true; break;
-        case 'M': if (parse_u32(optarg, &max_sectors)) return die("invalid --max-sectors '%s'", optarg); break;
-        case O_OVERWRITE: overwrite = true; break;
-        case O_PKFMT:
-            if (!strcmp(optarg, "full")) pubfull = true;
-            else if (!strcmp(optarg, "hash")) pubfull = false;
-            else return die("invalid --public-key-format '%s' (hash or full)", optarg);
-            break;
-        case 's': seccnt = optarg; break;
-        case 'd': depstr = optarg; break;
-        case 'F':
-            if (parse_u32(optarg, &rom_fixed)) return die("invalid --rom-fixed '%s'", optarg);
-            have_rom = true;
-            break;
-        case 'L':
-            if (parse_u32(optarg, &load_addr)) return die("invalid --load-addr '%s'", optarg);
-            have_load = true;
-            break;
-        case 'R':
-            if (parse_u32(optarg, &erased) || (erased != 0 && erased != 0xff))
-                return die("invalid --erased-val '%s' (0 or 0xff)", optarg);
-            break;
-        case 'e':
-            if (strcmp(optarg, "little") && strcmp(optarg, "le")) return die("only little endian is supported");
-            break;
-        case O_PURE: return die("--pure is not supported");
-        case 'x': return die("Intel HEX output is not supported (use binary files)");
-        case 'h':
-            printf("usage: dfuimg sign [-k KEY.pem] -H SIZE [--pad-header] [--align N] [--max-align N] -v VER\n"
-                   "       -S SLOT_SIZE [--pad] [--confirm] [--test] [--overwrite-only] [-M N]\n"
-                   "       [--public-key-format hash|full] [-s N|auto] [-d '(id,ver)'] [-F ADDR] [-L ADDR]\n"
-                   "       [-R 0|0xff] INFILE OUTFILE\n");
-            return 0;
-        default: return 2;
-        }
-    }
-    if (argc - optind != 2)
-        return die("sign needs INFILE and OUTFILE");
-    if (!have_hdr || !have_slot || !verstr)
-        return die("sign needs --header-size, --slot-size and --version");
-    if (image_version_parse(verstr, &h.ver))
-        return die("Invalid value for '-v' / '--version': Invalid version number, should be maj.min.rev+build "
-                   "with later parts optional");
-    if (hdr_size < IMAGE_HEADER_SIZE || hdr_size > 0xffff)
-        return die("Header size 0x%x is out of range (0x20..0xffff)", hdr_size);
-    if (max_align == 0)
-        max_align = align > 8 ? align : 8;
-    if (have_rom && have_load)
-        return die("--rom-fixed and --load-addr cannot be used together");
-    if (depstr && (ndeps = parse_deps(depstr, deps, 8)) < 0)
-        return die("invalid --dependencies '%s' (expected \"(id,maj.min.rev+build),...\")", depstr);
-    if (keyp) {
-        if (key_load(keyp, &k, err, sizeof(err)))
-            return die("%s", err);
-        have_key = true;
-        if (!k.has_private) {
-            key_free(&k);
-            return die("%s is a public key; signing needs the private key", keyp);
-        }
-    }
-
-    in = file_read_all(argv[optind], &in_len);
-    if (!in) {
-        if (have_key)
-            key_free(&k);
-        return die("cannot read %s", argv[optind]);
-    }
-    if (pad_header) {
-        body_off = 0;
-        body_len = in_len;
-    } else {
-        for (size_t i = 0; i < hdr_size; i++)
-            if (i >= in_len || in[i] != 0) {
-                free(in);
-                if (have_key)
-                    key_free(&k);
-                return die("Header padding was not requested and image does not start with zeros");
-            }
-        body_off = hdr_size;
-        body_len = in_len - hdr_size;
-    }
-    if (body_len > 0xffffffffu - hdr_size - 0x10000u) {
-        rc = die("input too large");
-        goto out;
-    }
-
-    {
-        /* Protected TLVs: SEC_CNT, then DEPENDENCY entries (imgtool order). */
-        uint8_t prot[256], unprot[2048], digest[32], pub[2048], sig[512];
-        uint32_t ppos = 4, upos = 4, total, trailer, out_len;
-        size_t img_len;
-        int n;
-
-        if (seccnt) {
-            uint8_t b[4];
-            if (!strcmp(seccnt, "auto"))
-                v = image_version_security_counter(&h.ver);
-            else if (parse_u32(seccnt, &v)) {
-                rc = die("invalid --security-counter '%s' (a number or auto)", seccnt);
-                goto out;
-            }
-            put_le32(b, v);
-            image_tlv_append(prot, sizeof(prot), &ppos, IMAGE_TLV_SEC_CNT, b, 4);
-        }
-        for (int i = 0; i < ndeps; i++) {
-            uint8_t b[12] = { 0 };
-            b[0] = deps[i].id;
-            b[4] = deps[i].ver.major;
-            b[5] = deps[i].ver.minor;
-            put_le16(b + 6, deps[i].ver.revision);
-            put_le32(b + 8, deps[i].ver.build_num);
-            image_tlv_append(prot, sizeof(prot), &ppos, IMAGE_TLV_DEPENDENCY, b, 12);
-        }
-        if (ppos == 4)
-            ppos = 0;
-        else
-            image_tlv_info_encode(prot, IMAGE_TLV_PROT_INFO_MAGIC, (uint16_t)ppos);
-
-        h.magic = IMAGE_MAGIC;
-        h.load_addr = have_rom ? rom_fixed : have_load ? load_addr : 0;
-        h.hdr_size = (uint16_t)hdr_size;
-        h.protect_tlv_size = (uint16_t)ppos;
-        h.img_size = (uint32_t)body_len;
-        h.flags = (have_rom ? IMAGE_F_ROM_FIXED : 0) | (have_load ? IMAGE_F_RAM_LOAD : 0);
-        h.pad1 = 0;
-
-        img_len = hdr_size + body_len + ppos;
-        img = malloc(img_len + sizeof(unprot));
-        if (!img) {
-            rc = die("out of memory");
-            goto out;
-        }
-        memset(img, pad_header ? (int)erased : 0, hdr_size);
-        image_header_encode(&h, img);
-        memcpy(img + hdr_size, in + body_off, body_len);
-        memcpy(img + hdr_size + body_len, prot, ppos);
-        sha256(img, img_len, digest);
-
-        image_tlv_append(unprot, sizeof(unprot), &upos, IMAGE_TLV_SHA256, digest, 32);
-        if (have_key) {
-            printf("image.py: sign the payload\n");
-            n = key_public_bytes(&k, pub, sizeof(pub));
-            if (n < 0) {
-                rc = die("cannot export the public key");
-                goto out;
-            }
-            if (pubfull) {
-                image_tlv_append(unprot, sizeof(unprot), &upos, IMAGE_TLV_PUBKEY, pub, (uint32_t)n);
-            } else {
-                uint8_t kh[32];
-                sha256(pub, (size_t)n, kh);
-                image_tlv_append(unprot, sizeof(unprot), &upos, IMAGE_TLV_KEYHASH, kh, 32);
-            }
-            n = key_sign(&k, digest, sig, sizeof(sig));
-            if (n < 0) {
-                rc = die("signing failed");
-                goto out;
-            }
-            image_tlv_append(unprot, sizeof(unprot), &upos, image_key_sig_tlv(k.type), sig, (uint32_t)n);
-        }
-        image_tlv_info_encode(unprot, IMAGE_TLV_INFO_MAGIC, (uint16_t)upos);
-        memcpy(img + img_len, unprot, upos);
-        total = (uint32_t)img_len + upos;
-
-        /* imgtool's size check, done with or without --pad. */
-        if (overwrite)
-            trailer = 2 * max_align + align_up(16, max_align);
-        else
-            trailer = max_sectors * 3 * align + 4 * max_align + align_up(16, max_align);
-        if ((uint64_t)total + trailer > slot_size) {
-            rc = die("Image size (0x%x) + trailer (0x%x) exceeds requested size 0x%x", total, trailer, slot_size);
-            goto out;
-        }
-        out_len = total;
-        if (pad) {
-            uint8_t *padded = malloc(slot_size);
-            uint32_t magic_field = align_up(16, max_align);
-            if (!padded) {
-                rc = die("out of memory");
-                goto out;
-            }
-            memset(padded, (int)erased, slot_size);
-            memcpy(padded, img, total);
-            if (max_align == 8) {
-                memcpy(padded + slot_size - 16, boot_magic_v1, 16);
-            } else {
-                put_le16(padded + slot_size - 16, (uint16_t)max_align);
-                memcpy(padded + slot_size - 14, boot_magic_v2_tail, 14);
-            }
-            if (confirm && !overwrite)
-                padded[slot_size - magic_field - max_align] = 0x01;
-            free(img);
-            img = padded;
-            out_len = slot_size;
-        }
-        if (write_file(argv[optind + 1], img, out_len))
-            rc = die("cannot write %s", argv[optind + 1]);
-    }
-out:
-    free(img);
-    free(in);
-    if (have_key)
-        key_free(&k);
-    return rc;
-}
-
-/* ---- verify / dumpinfo -------------------------------------------------- */
-
-/* A read-only flash device over a file's bytes. */
-struct file_flash {
-    struct flash_dev dev;
-    struct flash_geometry geo;
-    struct flash_sector_range range;
-    const uint8_t *data;
-};
-
-static int ff_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    memcpy(buf, ((struct file_flash *)ctx)->data + off, len);
-    return DFB_OK;
-}
-static int ff_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
-{
-    (void)ctx, (void)off, (void)buf, (void)len;
-    return DFB_EIO;
-}
-static int ff_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx, (void)off, (void)len;
-    return DFB_EIO;
-}
-static const struct flash_dev_ops ff_ops = { ff_read, ff_write, ff_erase };
-
-static int file_area(struct file_flash *ff, const uint8_t *data, size_t len, struct flash_area *fa)
-{
-    if (len == 0 || len > 0xffffffffu)
-        return -1;
-    ff->data = data;
-    ff->range = (struct flash_sector_range){ (uint32_t)len, 1 };
-    ff->geo = (struct flash_geometry){ .size = (uint32_t)len, .write_block_size = 1, .erase_value = 0xff,
-                                       .sectors = &ff->range, .sector_range_count = 1 };
-    ff->dev = (struct flash_dev){ &ff_ops, ff, &ff->geo };
-    return flash_area_init(fa, &ff->dev, "file", 0, (uint32_t)len) == DFB_OK ? 0 : -1;
-}
-
-static int cmd_verify(int argc, char **argv)
-{
-    static const struct option opts[] = { { "key", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
+    enum { O_MINIMAL = 256 };
+    static const struct option opts[] = { { "key", required_argument, 0, 'k' },
+                                          { "format", required_argument, 0, 'f' },
+                                          { "minimal", no_argument, 0, O_MINIMAL },
+                                          { "help", no_argument, 0, 'h' },
                                           { 0, 0, 0, 0 } };
-    const char *keyp = NULL;
+    const char *key = NULL, *format = "pkcs8";
+    uint8_t der[4096];
+    char err[512];
     struct dkey k;
-    struct image_key ik;
-    struct image_validate_cfg cfg = { crypto_adapter(), NULL, 0, IMAGE_MATCH_EITHER };
-    struct image_info info;
-    struct file_flash ff;
-    struct flash_area fa;
-    uint8_t pub[2048], *data;
-    size_t len;
-    char err[256];
-    int c, rc, n;
+    int c, n;
 
-    while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":k:f:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keyp = optarg; break;
-        case 'h': printf("usage: dfuimg verify [-k KEY.pem] IMAGE\n"); return 0;
-        default: return 2;
+        case 'k': key = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "pkcs8") && strcmp(optarg, "openssl"))
+                return die("invalid --format '%s' (pkcs8 or openssl)", optarg);
+            format = optarg;
+            break;
+        case O_MINIMAL: return die("--minimal is not supported (dfuimg exports the full key)");
+        case 'h': printf("usage: dfuimg getpriv -k KEY.pem [-f pkcs8|openssl]\n"); return 0;
+        case ':': return die("option '%s' needs a value", argv[optind - 1]);
+        default: return die("unknown option '%s' (see dfuimg getpriv -h)", argv[optind - 1]);
         }
     }
-    if (argc - optind != 1)
-        return die("verify needs exactly one IMAGE");
-    if (keyp) {
-        if (key_load(keyp, &k, err, sizeof(err)))
-            return die("%s", err);
-        n = key_public_bytes(&k, pub, sizeof(pub));
-        ik = (struct image_key){ k.type, pub, (uint32_t)(n < 0 ? 0 : n) };
+    if (!key || optind != argc)
+        return die("getpriv needs -k KEY.pem and no other arguments");
+    if (key_load(key, &k, err, sizeof(err)))
+        return die("%s", err);
+    if (!k.has_private) {
         key_free(&k);
-        if (n < 0)
-            return die("cannot export the public key of %s", keyp);
-        cfg.keys = &ik;
-        cfg.key_count = 1;
+        return die("%s is a public key; getpriv needs the private key", key);
     }
-    data = file_read_all(argv[optind], &len);
-    if (!data)
-        return die("cannot read %s", argv[optind]);
-    if (file_area(&ff, data, len, &fa)) {
-        free(data);
-        fprintf(stderr, "Image is invalid: file too small\n");
-        return 1;
+    n = key_private_der(&k, !strcmp(format, "pkcs8"), der, sizeof(der));
+    if (n == -2) {
+        const char *kind = key_c_prefix(&k);
+        key_free(&k);
+        return die("%s does not support %s (use -f pkcs8)", kind, format);
     }
-    rc = image_validate(&cfg, &fa, 0, &info);
-    if (rc == DFB_OK) {
-        printf("Image was correctly validated\n");
-        printf("Image version: %u.%u.%u+%u\n", info.hdr.ver.major, info.hdr.ver.minor, info.hdr.ver.revision,
-               info.hdr.ver.build_num);
-        printf("Image digest: ");
-        for (int i = 0; i < 32; i++)
-            printf("%02x", info.hash[i]);
-        printf("\n");
-        if (keyp)
-            printf("Signature: %s, key matches KEYHASH/PUBKEY\n", key_type_name(ik.type));
-        else
-            printf("Signature: not checked (no key given; hash only)\n");
-    } else {
-        const char *what = rc == DFB_EHASH ? "hash" : rc == DFB_ESIG || rc == DFB_ENOKEY ? "signature" : "format";
-        if (rc == DFB_ENOKEY)
-            printf("Image is invalid (%s): the image's KEYHASH/PUBKEY does not match the given key\n", what);
-        else
-            printf("Image is invalid (%s): %s\n", what, info.reason ? info.reason : dfb_strerror(rc));
-    }
-    free(data);
-    return rc == DFB_OK ? 0 : 1;
-}
-
-static const char *tlv_name(uint16_t t)
-{
-    switch (t) {
-    case IMAGE_TLV_KEYHASH: return "KEYHASH";
-    case IMAGE_TLV_PUBKEY: return "PUBKEY";
-    case IMAGE_TLV_SHA256: return "SHA256";
-    case IMAGE_TLV_SHA384: return "SHA384";
-    case IMAGE_TLV_SHA512: return "SHA512";
-    case IMAGE_TLV_RSA2048_PSS: return "RSA2048";
-    case IMAGE_TLV_ECDSA224: return "ECDSA224";
-    case IMAGE_TLV_ECDSA_SIG: return "ECDSASIG";
-    case IMAGE_TLV_RSA3072_PSS: return "RSA3072";
-    case IMAGE_TLV_ED25519: return "ED25519";
-    case IMAGE_TLV_SIG_PURE: return "SIG_PURE";
-    case IMAGE_TLV_ENC_RSA2048: return "ENCRSA2048";
-    case IMAGE_TLV_ENC_KW: return "ENCKW";
-    case IMAGE_TLV_ENC_EC256: return "ENCEC256";
-    case IMAGE_TLV_ENC_X25519: return "ENCX25519";
-    case IMAGE_TLV_ENC_X25519_SHA512: return "ENCX25519_SHA512";
-    case IMAGE_TLV_DEPENDENCY: return "DEPENDENCY";
-    case IMAGE_TLV_SEC_CNT: return "SEC_CNT";
-    case IMAGE_TLV_BOOT_RECORD: return "BOOT_RECORD";
-    case IMAGE_TLV_DECOMP_SIZE: return "DECOMP_SIZE";
-    case IMAGE_TLV_DECOMP_SHA: return "DECOMP_SHA";
-    case IMAGE_TLV_DECOMP_SIGNATURE: return "DECOMP_SIGNATURE";
-    case IMAGE_TLV_COMP_DEC_SIZE: return "COMP_DEC_SIZE";
-    case IMAGE_TLV_UUID_VID: return "UUID_VID";
-    case IMAGE_TLV_UUID_CID: return "UUID_CID";
-    default: return "UNKNOWN";
-    }
-}
-
-static void dump_bytes(const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i && i % 8 == 0)
-            printf("\n              ");
-        printf("0x%02x ", b[i]);
-    }
-    printf("\n");
-}
-
-static const char *flag_state(uint8_t v, uint8_t erased)
-{
-    return v == erased ? "UNSET" : v == 0x01 ? "SET" : "BAD";
-}
-
-static int cmd_dumpinfo(int argc, char **argv)
-{
-    static const struct option opts[] = { { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
-    struct image_header h;
-    struct image_layout lay;
-    struct image_tlv_iter it;
-    struct image_tlv tlv;
-    struct file_flash ff;
-    struct flash_area fa;
-    uint8_t *data;
-    size_t len;
-    int c, rc;
-    bool prot_seen = false, unprot_seen = false;
-
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            printf("usage: dfuimg dumpinfo IMAGE\n");
-            return 0;
-        }
-        return 2;
-    }
-    if (argc - optind != 1)
-        return die("dumpinfo needs exactly one IMAGE");
-    data = file_read_all(argv[optind], &len);
-    if (!data)
-        return die("cannot read %s", argv[optind]);
-    if (len < IMAGE_HEADER_SIZE || file_area(&ff, data, len, &fa)) {
-        free(data);
-        return die("%s is too small for an image header", argv[optind]);
-    }
-    image_header_decode(data, &h);
-    printf("Printing content of signed image: %s\n\n", argv[optind]);
-    printf("#### Image header (offset: 0x0) ############################\n");
-    printf("magic:              0x%08x%s\n", h.magic, h.magic == IMAGE_MAGIC ? "" : " (INVALID)");
-    printf("load_addr:          0x%x\n", h.load_addr);
-    printf("hdr_size:           0x%x\n", h.hdr_size);
-    printf("protected_tlv_size: 0x%x\n", h.protect_tlv_size);
-    printf("img_size:           0x%x\n", h.img_size);
-    printf("flags:              0x%x\n", h.flags);
-    printf("version:            %u.%u.%u+%u\n", h.ver.major, h.ver.minor, h.ver.revision, h.ver.build_num);
-    printf("############################################################\n");
-    rc = image_header_check(&(struct image_header){ .magic = IMAGE_MAGIC, .hdr_size = h.hdr_size,
-                                                    .img_size = h.img_size, .protect_tlv_size = h.protect_tlv_size },
-                            0, fa.size);
-    if (rc == DFB_OK) {
-        struct image_header hh = h;
-        hh.magic = IMAGE_MAGIC; /* show the TLVs of a bad-magic image too */
-        rc = image_layout_read(&fa, 0, &hh, &lay);
-    }
-    if (rc != DFB_OK) {
-        printf("TLV area: cannot be parsed (%s)\n", dfb_strerror(rc));
-        free(data);
-        return 1;
-    }
-    printf("#### Payload (offset: 0x%x) ###############################\n", lay.body_off);
-    printf("FW image (size: 0x%x Bytes)\n", h.img_size);
-    printf("############################################################\n");
-    image_tlv_iter_begin_layout(&it, &fa, &lay, IMAGE_TLV_ANY, false);
-    while ((rc = image_tlv_iter_next(&it, &tlv)) == 1) {
-        if (tlv.is_protected && !prot_seen) {
-            printf("#### Protected TLV area (offset: 0x%x) ####################\n", lay.prot_off);
-            printf("magic:     0x%04x\narea size: 0x%x\n", IMAGE_TLV_PROT_INFO_MAGIC, lay.prot_size);
-            prot_seen = true;
-        }
-        if (!tlv.is_protected && !unprot_seen) {
-            if (prot_seen)
-                printf("############################################################\n");
-            printf("#### TLV area (offset: 0x%x) ##############################\n", lay.unprot_off);
-            printf("magic:     0x%04x\narea size: 0x%x\n", IMAGE_TLV_INFO_MAGIC, lay.unprot_size);
-            unprot_seen = true;
-        }
-        printf("        ---------------------------------------------\n");
-        printf("        type: %s (0x%x)\n", tlv_name(tlv.type), tlv.type);
-        printf("        len:  0x%x\n", tlv.len);
-        printf("        data: ");
-        dump_bytes(data + tlv.off, tlv.len);
-    }
-    printf("############################################################\n");
-    if (rc < 0) {
-        printf("TLV entries: malformed (%s)\n", dfb_strerror(rc));
-        free(data);
-        return 1;
-    }
-    /* Trailer, when the file runs past the image (padded with --pad). */
-    if (len > lay.end + 16) {
-        const uint8_t *m = data + len - 16;
-        uint8_t erased = data[len - 17];
-        uint32_t ma = 0;
-        if (!memcmp(m, boot_magic_v1, 16))
-            ma = 8;
-        else if (!memcmp(m + 2, boot_magic_v2_tail, 14))
-            ma = get_le16(m);
-        printf("#### Image trailer (slot size: 0x%zx) ######################\n", len);
-        printf("boot magic:  ");
-        dump_bytes(m, 16);
-        if (ma == 8 || ma == 16 || ma == 32) {
-            size_t mf = align_up(16, ma), io = len - mf - ma;
-            uint8_t ok = data[io], cd = data[io - ma], si = data[io - 2 * ma];
-            erased = data[io + 1];
-            printf("max_align:   %u\n", ma);
-            printf("image_ok:    %s (0x%x)\n", flag_state(ok, erased), ok);
-            printf("copy_done:   %s (0x%x)\n", flag_state(cd, erased), cd);
-            printf("swap_info:   0x%x\n", si);
-            printf("swap_size:   0x%x\n", get_le32(data + io - 3 * ma));
-        } else {
-            printf("boot magic:  BAD (no MCUboot trailer magic)\n");
-        }
-        printf("############################################################\n");
-    }
-    printf("#### End of Image  #########################################\n");
-    free(data);
+    key_free(&k);
+    if (n < 0)
+        return die("cannot export the private key of %s", key);
+    emit_c_array(stdout, "enc_priv_key", der, (size_t)n);
+    mbedtls_platform_zeroize(der, sizeof(der));
     return 0;
 }
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: dfuimg COMMAND [OPTIONS]\n"
-               "commands: keygen, getpub, getpubhash, sign (create), verify, dumpinfo, version\n"
+               "commands: keygen, getpub, getpubhash, getpriv, sign (create), verify, dumpinfo, version\n"
                "run 'dfuimg COMMAND -h' for the options of a command\n");
 }
 
@@ -782,6 +220,8 @@ int main(int argc, char **argv)
         return cmd_getpub(argc, argv, false);
     if (!strcmp(cmd, "getpubhash"))
         return cmd_getpub(argc, argv, true);
+    if (!strcmp(cmd, "getpriv"))
+        return cmd_getpriv(argc, argv);
     if (!strcmp(cmd, "sign") || !strcmp(cmd, "create"))
         return cmd_sign(argc, argv);
     if (!strcmp(cmd, "verify"))
@@ -796,6 +236,5 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "dfuimg: error: unknown command '%s'\n", cmd);
-    return 2;
+    return die("unknown command '%s' (see dfuimg --help)", cmd);
 }

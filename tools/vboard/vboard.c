@@ -29,6 +29,7 @@
 #include "flash/flash_map.h"
 #include "port/posix/vboard_machine.h"
 #include "port/posix/sim_flash.h"
+#include "tools/vboard/vboard_fit.h"
 #include "tools/vboard/vboard_info.h"
 
 static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -303,6 +304,11 @@ static int cmd_flash(int argc, char **argv)
     if (off % wbs != 0)
         fail("offset 0x%x is not aligned to the write block size (%u)", off, wbs);
     data = read_file(a.pos[1], &len);
+    if (a.partition) { /* an MCUboot image dfuboot could never swap is refused */
+        char why[512];
+        if (vboard_image_fits(l, a.partition, data, len, why, sizeof(why)) != 0)
+            fail("%s: %s", a.pos[1], why);
+    }
     if (len > limit - off)
         fail("%s: %zu bytes do not fit at 0x%x (%u bytes available)", a.pos[1], len, off, limit - off);
     padded = (uint32_t)((len + wbs - 1) / wbs * wbs);

@@ -8,6 +8,10 @@
 #include "crypto/crypto.h"
 #include "image/image_validate.h"
 
+#ifndef DFUBOOT_SIGN_PURE
+#define DFUBOOT_SIGN_PURE 0 /* set from CONFIG_MCUBOOT_SIGN_PURE, as for the bootloader */
+#endif
+
 /* What `info` finds in one slot. */
 struct slot_report {
     const struct flash_partition *part;
@@ -123,6 +127,7 @@ void vboard_info_print(FILE *out, const struct flash_layout *l, const struct fla
     if (image_builtin_key(&key) == DFB_OK) {
         vcfg.keys = &key;
         vcfg.key_count = 1;
+        vcfg.hash = image_hash_alg_for_key(key.type, DFUBOOT_SIGN_PURE);
     }
     if (json)
         fprintf(out, "{\"layout\": \"%s\", \"board\": \"%s\", \"flash_size\": %u, \"partitions\": [", l->name,

@@ -16,7 +16,8 @@
 #include "port/posix/sim_flash.h"
 #include "tests/support/check.h"
 
-_Static_assert(CONFIG_DFUBOOT_SIG_RSA && !CONFIG_DFUBOOT_SIG_ECDSA_P256 && !CONFIG_DFUBOOT_SIG_ED25519 &&
+_Static_assert(CONFIG_DFUBOOT_SIG_RSA && !CONFIG_DFUBOOT_SIG_ECDSA_P256 && !CONFIG_DFUBOOT_SIG_ECDSA_P384 &&
+                   !CONFIG_DFUBOOT_SIG_ED25519 &&
                    !CONFIG_DFUBOOT_FAIL_REASONS,
                "this test is built as an RSA-only build without failure reasons");
 
@@ -63,7 +64,8 @@ static void check(const char *image, const char *key_der, enum image_key_type ty
 
     REQUIRE(img != NULL && key != NULL && img_len <= SLOT_SIZE);
     k = (struct image_key){ type, key, (uint32_t)key_len };
-    cfg = (struct image_validate_cfg){ crypto_adapter(), &k, 1, IMAGE_MATCH_EITHER };
+    cfg = (struct image_validate_cfg){ .crypto = crypto_adapter(), .keys = &k, .key_count = 1,
+                                       .match = IMAGE_MATCH_EITHER };
     memset(sf.mem, 0xff, SLOT_SIZE);
     memcpy(sf.mem, img, img_len);
     rc = image_validate(&cfg, &slot, 0, &info);
@@ -95,6 +97,8 @@ int main(void)
     CHECK(crypto_adapter()->rsa_pss_verify != NULL);
     CHECK(crypto_adapter()->ecdsa_p256_verify == NULL);
     CHECK(crypto_adapter()->ed25519_verify == NULL);
+    CHECK(crypto_adapter()->ecdsa_p384_verify == NULL && crypto_adapter()->ed25519_pure_verify == NULL);
+    CHECK(crypto_adapter()->sha512_init == NULL);
     REQUIRE(sim_flash_init_mem(&sf, &geo) == DFB_OK);
     REQUIRE(flash_area_init(&slot, &sf.dev, "slot", 0, SLOT_SIZE) == DFB_OK);
     check("images/rsa2048-1k.bin", "keys/root-rsa-2048.pub.der", IMAGE_KEY_RSA2048, DFB_OK);

@@ -60,10 +60,15 @@ struct usbip_server {
     struct usb_device *dev;
     char busid[USBIP_BUSID_SIZE];
     int listen_fd, own_listen, port;
+    int wake_fd; /* polled for the caller, see usbip_server_set_wake_fd */
     struct conn conns[MAX_CONNS];
     struct conn *imp; /* the importing connection, if any */
     struct urb *queue, *queue_tail;
     unsigned queued;
+    /* A control transfer was completed in this poll: the next one waits for
+     * the next poll, so the firmware's main loop (its dfu_task()) runs
+     * between two transfers, as it would between two interrupts. */
+    int yielded;
     /* the control transfer the device is working on */
     struct urb *cur;
     enum answer ans;
@@ -567,6 +572,7 @@ static void finish_cur(struct usbip_server *srv)
     srv->cur = NULL;
     srv->ans = ANS_NONE;
     srv->want_out = 0;
+    srv->yielded = 1;
     if (a == ANS_STALL) {
         send_ret_submit(srv, u, USBIP_EPIPE, NULL, 0);
     } else {
@@ -677,7 +683,7 @@ static void pump(struct usbip_server *srv)
                 logf_(srv, "device detached");
             }
         }
-        if (srv->cur || !srv->queue || !srv->imp)
+        if (srv->cur || !srv->queue || !srv->imp || srv->yielded)
             return;
         struct urb *u = srv->queue;
         srv->queue = u->next;
@@ -930,6 +936,7 @@ int usbip_server_open(struct usbip_server **out, const struct usbip_server_confi
     for (int i = 0; i < MAX_CONNS; i++)
         srv->conns[i].fd = -1;
     srv->attached = !cfg->start_detached;
+    srv->wake_fd = -1;
     srv->info_stale = 1;
     srv->ops = (struct usb_dc_ops){
         .ep0_send = dc_ep0_send, .ep0_receive = dc_ep0_receive, .ep0_status = dc_ep0_status,
@@ -999,11 +1006,12 @@ void usbip_server_set_device(struct usbip_server *srv, struct usb_device *dev)
 
 int usbip_server_poll(struct usbip_server *srv, int timeout_ms)
 {
-    struct pollfd pfd[MAX_CONNS + 1];
-    struct conn *who[MAX_CONNS + 1];
+    struct pollfd pfd[MAX_CONNS + 2];
+    struct conn *who[MAX_CONNS + 2];
     int n = 0, r;
     uint64_t t;
 
+    srv->yielded = 0;
     pump(srv);
     pfd[n].fd = srv->listen_fd;
     pfd[n].events = POLLIN;
@@ -1017,7 +1025,12 @@ int usbip_server_poll(struct usbip_server *srv, int timeout_ms)
         pfd[n].events = (short)((c->closing ? 0 : POLLIN) | (c->tx_off < c->tx_len ? POLLOUT : 0));
         who[n++] = c;
     }
-    if (srv->cur && srv->ans != ANS_NONE)
+    if (srv->wake_fd >= 0) {
+        pfd[n].fd = srv->wake_fd;
+        pfd[n].events = POLLIN;
+        who[n++] = NULL;
+    }
+    if ((srv->cur && srv->ans != ANS_NONE) || (srv->queue && srv->imp))
         timeout_ms = 0;
     r = poll(pfd, (nfds_t)n, timeout_ms);
     if (r < 0)
@@ -1025,6 +1038,8 @@ int usbip_server_poll(struct usbip_server *srv, int timeout_ms)
     for (int i = 1; i < n; i++) {
         struct conn *c = who[i];
 
+        if (!c)
+            continue; /* the wake fd: the caller reads it */
         if (c->fd != pfd[i].fd)
             continue; /* closed meanwhile */
         if (pfd[i].revents & POLLOUT)
@@ -1049,6 +1064,11 @@ int usbip_server_poll(struct usbip_server *srv, int timeout_ms)
     }
     pump(srv);
     return 0;
+}
+
+void usbip_server_set_wake_fd(struct usbip_server *srv, int fd)
+{
+    srv->wake_fd = fd;
 }
 
 int usbip_server_port(const struct usbip_server *srv)

@@ -10,7 +10,10 @@
  * Single-threaded and poll-driven: the application calls
  * usbip_server_poll() from its main loop. Core callbacks only record the
  * answer; replies go out and usbd_status_done() runs from the poll loop,
- * so the core is never re-entered from its own callbacks. The core may
+ * so the core is never re-entered from its own callbacks. One poll
+ * completes at most one control transfer (later ones stay queued and make
+ * the next poll return at once), so the application's main loop runs
+ * between two transfers, as firmware runs between two interrupts. The core may
  * also answer a request later (from its own main-loop work): the reply
  * leaves at the next poll.
  *
@@ -66,6 +69,11 @@ void usbip_server_set_device(struct usbip_server *srv, struct usb_device *dev);
  * (0: do not wait; < 0: wait until something happens). Returns 0, or a
  * negative errno value if polling itself failed. */
 int usbip_server_poll(struct usbip_server *srv, int timeout_ms);
+
+/* Also watch `fd` (-1: none) for input in usbip_server_poll(), which then
+ * returns as soon as it is readable; the caller reads it. For a controller
+ * whose device is at the other end of a byte stream (usbip_uart_bridge.h). */
+void usbip_server_set_wake_fd(struct usbip_server *srv, int fd);
 
 /* The TCP port actually bound, the listening socket (to keep it across a
  * restart of the firmware process), whether a client has imported the
