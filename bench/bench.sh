@@ -268,7 +268,7 @@ section_validate() {
     local v_upd f_upd v_read f_read v_keyh v_ver f_ver reads
     v_upd=$(cg_incl $v host_sha256_update); f_upd=$(cg_incl $f mbedtls_sha256_update_ret)
     v_read=$(cg_incl $v flash_area_read); f_read=$(cg_incl $f floor_read)
-    v_keyh=$(cg_incl $v image_key_hash)
+    v_keyh=$(cg_incl $v image_key_hash_alg)
     v_ver=$(cg_incl $v host_rsa_pss_verify); f_ver=$(cg_incl $f rsa_verify)
     reads=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/$v.out")
     out "Where the RSA-2048 difference goes (inclusive Ir, same profiles):"
