@@ -60,6 +60,10 @@ static bool is_hash_tlv(uint16_t type)
     return type == IMAGE_TLV_SHA256 || type == IMAGE_TLV_SHA384 || type == IMAGE_TLV_SHA512;
 }
 
+/* SHA-384/512 image hashes serve only P-384 and pure Ed25519 images: a
+ * build with neither validates SHA-256 images only (others: DFB_ENOTSUP). */
+#define WIDE_HASHES (CONFIG_DFUBOOT_SIG_ECDSA_P384 || CONFIG_DFUBOOT_SIG_ED25519)
+
 /* The hash of a validation: the algorithm picks the adapter's functions. */
 struct hasher {
     const struct image_crypto *c;
@@ -75,14 +79,14 @@ static int hasher_init(struct hasher *h, const struct image_crypto *c, enum imag
         return c->sha256_init(&h->ctx);
     if (alg != IMAGE_HASH_SHA384 && alg != IMAGE_HASH_SHA512)
         return DFB_EINVAL;
-    if (c->sha512_init == 0 || c->sha512_update == 0 || c->sha512_finish == 0)
+    if (!WIDE_HASHES || c->sha512_init == 0 || c->sha512_update == 0 || c->sha512_finish == 0)
         return DFB_ENOTSUP;
     return c->sha512_init(&h->ctx, alg == IMAGE_HASH_SHA384);
 }
 
 static int hasher_update(struct hasher *h, const void *data, size_t len)
 {
-    return h->alg == IMAGE_HASH_SHA256 ? h->c->sha256_update(&h->ctx, data, len)
+    return h->alg == IMAGE_HASH_SHA256 || !WIDE_HASHES ? h->c->sha256_update(&h->ctx, data, len)
                                        : h->c->sha512_update(&h->ctx, data, len);
 }
 
@@ -90,7 +94,8 @@ static int hasher_update(struct hasher *h, const void *data, size_t len)
  * returns the first error (`rc` from before, else finish's). */
 static int hasher_finish(struct hasher *h, int rc, uint8_t *digest)
 {
-    int frc = h->alg == IMAGE_HASH_SHA256 ? h->c->sha256_finish(&h->ctx, digest) : h->c->sha512_finish(&h->ctx, digest);
+    int frc = h->alg == IMAGE_HASH_SHA256 || !WIDE_HASHES ? h->c->sha256_finish(&h->ctx, digest)
+                                                          : h->c->sha512_finish(&h->ctx, digest);
 
     return rc != DFB_OK ? rc : frc;
 }
