@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 all: build
 
 bootstrap:
-	@bash scripts/bootstrap.sh
+	@bash scripts/bootstrap.sh $(BUILD)
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=MinSizeRel $(CMAKE_ARGS)
@@ -24,7 +24,7 @@ cross: bootstrap
 
 # Everything again with clang (the default build uses the system cc, gcc).
 clang: bootstrap
-	CC=clang cmake -S . -B $(BUILD)/clang -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+	CC=clang cmake -S . -B $(BUILD)/clang -DCMAKE_BUILD_TYPE=MinSizeRel -DDFUBOOT_FIRMWARE_NRF5=OFF >/dev/null
 	cmake --build $(BUILD)/clang -j$(JOBS)
 
 test: build cross clang
@@ -48,7 +48,7 @@ clean:
 # each fuzz target briefly (FUZZ_TEST_SECONDS) from build/fuzz. See docs/security.md.
 FUZZ_SECONDS      ?= 600
 FUZZ_TEST_SECONDS ?= 20
-SANITIZE_CMAKE = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/sanitize.cmake
+SANITIZE_CMAKE = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/cmake/sanitize.cmake -DDFUBOOT_FIRMWARE_NRF5=OFF
 
 .PHONY: test-sanitize fuzz fuzz-build
 test-sanitize: bootstrap

@@ -3,7 +3,9 @@
 #
 #   bench/bench.sh [BUILD_DIR] [SECTION...]
 #
-# Sections: flash sizes update powerloss dfu usbip validate footprint (default: all). BUILD_DIR (default
+# Sections: flash sizes update powerloss dfu usbip validate footprint silicon
+# (default: all; silicon is the nRF5 port on QEMU's microbit,
+# bench/silicon/bench_silicon.sh). BUILD_DIR (default
 # build) must hold a host build (`make build`); the footprint section also
 # uses the Cortex-M4 build in BUILD_DIR/cortex-m4 (`make cross`).
 # Data and raw outputs go to BUILD_DIR/bench/data; the tables are also
@@ -13,7 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
-ALL="flash sizes update powerloss dfu usbip validate footprint"
+ALL="flash sizes update powerloss dfu usbip validate footprint silicon"
 SECTIONS=${*:-$ALL}
 ALL_SECTIONS=0; [ "$SECTIONS" = "$ALL" ] && ALL_SECTIONS=1
 FP=
@@ -80,7 +82,7 @@ USBIP_PORT=${BENCH_USBIP_PORT:-$((20000 + $$ % 10000))}
 usbip_board() {
     local dir=$1 try
     shift
-    "$BUILD/bin/vboard" create "$dir/flash.bin" --layout nrf52840dk >/dev/null
+    "$BUILD/bin/vboard" create "$dir/flash.bin" --layout nrf52840dk --force >/dev/null
     "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition mcuboot "$BUILD/images/bootloader.bin" >/dev/null
     "$BUILD/bin/vboard" flash "$dir/flash.bin" --partition slot0 "$BUILD/images/dfu.signed.bin" >/dev/null
     for try in 1 2 3 4 5; do
@@ -812,6 +814,15 @@ for k in undoc:
     print("results.json: key not documented in docs/performance.md: " + k, file=sys.stderr)
 print("results.json: %d figures in %s%s" % (len(res), out, "" if not undoc else ", %d undocumented" % len(undoc)))
 PY
+}
+
+section_silicon() {
+    out "## nRF5 port on the emulated chip (qemu-nrf51)"
+    out ""
+    bash "$ROOT/bench/silicon/bench_silicon.sh" "$BUILD" >"$DATA/silicon.out" || true
+    grep -v '^result: ' "$DATA/silicon.out" | tee -a "$RESULTS"
+    collect "$DATA/silicon.out"
+    out ""
 }
 
 out "Host programs built with CMAKE_BUILD_TYPE=${BUILD_TYPE:-?} ($BUILD); $(nproc) CPUs; $(date -u +%Y-%m-%d)."

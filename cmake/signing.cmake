@@ -24,7 +24,8 @@
 # The key is CONFIG_MCUBOOT_SIGNATURE_KEY_FILE (cache variable, as in Zephyr's
 # MCUboot configuration); its default is the development key in keys/, and a
 # warning says so. Relative paths are taken from the source tree root.
-# Both functions use the dfuimg built in this tree (target `dfuimg`).
+# Both functions use the dfuimg built in this tree (target `dfuimg`); a
+# firmware cross build imports the host build's dfuimg under that name.
 
 set(DFUBOOT_DEV_SIGNATURE_KEY "${CMAKE_SOURCE_DIR}/keys/dev-rsa-2048.pem")
 # As MCUBOOT_SIGN_PURE: Ed25519 signatures over the image itself (dfuimg
@@ -55,7 +56,7 @@ function(_dfuboot_signing_key out_var key)
 endfunction()
 
 function(dfuboot_sign_image)
-  if(DFUBOOT_CROSS)
+  if(DFUBOOT_CROSS AND NOT TARGET dfuimg)
     return()
   endif()
   cmake_parse_arguments(S "PAD;CONFIRM;TEST;HASH_ONLY"
@@ -107,7 +108,7 @@ function(dfuboot_sign_image)
 endfunction()
 
 function(dfuboot_pubkey_source)
-  if(DFUBOOT_CROSS)
+  if(DFUBOOT_CROSS AND NOT TARGET dfuimg)
     return()
   endif()
   cmake_parse_arguments(P "" "OUTPUT;KEY" "" ${ARGN})

@@ -5,8 +5,8 @@
  * descriptor). DETACH followed by a USB reset (or, with will_detach, the
  * device's own detach/attach) switches to the DFU-mode descriptor set:
  * one interface 0xFE/0x01/0x02 with alt 0 "image_0" (slot0) and alt 1
- * "image_1" (slot1), the functional descriptor after the last alt, and a
- * separate product ID.
+ * "image_1" (slot1), the functional descriptor after each alt (fwupd 2.x
+ * reads it per alternate setting), and a separate product ID.
  *
  * Download goes to slot1 only, from slot1_offset on (slot1's sectors before
  * it are erased too). Controller events only queue each block in a

@@ -107,7 +107,7 @@ expect "This device supports USB DFU class."
 power_off
 
 say "7. Permanent download and automatic reboot (overlay-permanent-download)"
-run vboard create flash.bin --layout "$layout"
+run vboard create flash.bin --layout "$layout" --force
 run vboard flash flash.bin --partition mcuboot "$images/bootloader.bin"
 run vboard flash flash.bin --partition slot0 "$images/dfu-permanent.signed.bin"
 power_on

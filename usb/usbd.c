@@ -87,9 +87,13 @@ static uint16_t build_config(const struct usbd_device_info *d, uint8_t *buf)
             hdr[8] = (itf->alt_names != 0 && itf->alt_names[a] != 0) ? ++str : 0;
             put(buf, n, hdr, 9);
             n += 9;
+            /* the class-specific descriptors extend each alternate setting
+             * (USB 2.0 9.5): hosts that read them per alternate setting,
+             * as fwupd 2.x does for the DFU functional descriptor, find
+             * them on every one, not only on the last */
+            put(buf, n, itf->class_desc, itf->class_desc_len);
+            n += itf->class_desc_len;
         }
-        put(buf, n, itf->class_desc, itf->class_desc_len);
-        n += itf->class_desc_len;
     }
     hdr[0] = 9;
     hdr[1] = USB_DESC_CONFIGURATION;

@@ -112,7 +112,7 @@ struct usbd_interface {
     uint8_t num_alts;              /* 0 is taken as 1 */
     const char *const *alt_names;  /* num_alts names (iInterface), or NULL */
     const uint8_t *class_desc;     /* class-specific descriptors, sent after */
-    uint16_t class_desc_len;       /* the last alternate setting */
+    uint16_t class_desc_len;       /* each alternate setting */
     const struct usbd_class_ops *ops;
     void *ctx;
 };

@@ -459,9 +459,11 @@ static void test_descriptors(void)
         9, 4, 0, 0, 0, 0xFF, 0, 0, 0,
         9, 4, 1, 0, 0, 0xFE, 0x01, 0x01, 0,
     };
-    uint8_t cfg_dfu[9 + 9 + 9 + 9] = {
-        9, 2, 36, 0, 1, 1, 0, 0xC0, 50,
+    /* DFU mode: the functional descriptor after each alternate setting */
+    uint8_t cfg_dfu[9 + 9 + 9 + 9 + 9] = {
+        9, 2, 45, 0, 1, 1, 0, 0xC0, 50,
         9, 4, 0, 0, 0, 0xFE, 0x01, 0x02, 4,
+        0, 0, 0, 0, 0, 0, 0, 0, 0,
         9, 4, 0, 1, 0, 0xFE, 0x01, 0x02, 5,
     };
     int n;
@@ -474,7 +476,8 @@ static void test_descriptors(void)
     put16(fd + 3, 1000);
     put16(fd + 5, 4096);
     memcpy(cfg_rt + 27, fd, 9);
-    memcpy(cfg_dfu + 27, fd, 9);
+    memcpy(cfg_dfu + 18, fd, 9);
+    memcpy(cfg_dfu + 36, fd, 9);
     n = fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 64);
     CHECK_EQ(n, 18);
     CHECK(memcmp(H.fk.in, dev_rt, 18) == 0);
@@ -496,8 +499,8 @@ static void test_descriptors(void)
     CHECK_EQ(n, 18);
     CHECK(memcmp(H.fk.in, dev_dfu, 18) == 0);
     n = fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0200, 0, 255);
-    CHECK_EQ(n, 36);
-    CHECK(memcmp(H.fk.in, cfg_dfu, 36) == 0);
+    CHECK_EQ(n, 45);
+    CHECK(memcmp(H.fk.in, cfg_dfu, 45) == 0);
     n = fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x2100, 0, 9);
     CHECK_EQ(n, 9);
     CHECK(memcmp(H.fk.in, fd, 9) == 0);
@@ -528,8 +531,9 @@ static void test_descriptors(void)
     n = fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0100, 0, 64);
     CHECK_EQ(H.fk.in[10] | (H.fk.in[11] << 8), 0x1234);
     n = fake_in(&H.dev, &H.fk, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0200, 0, 255);
-    CHECK_EQ(n, 36);
-    CHECK(memcmp(H.fk.in + 27, fd, 9) == 0);
+    CHECK_EQ(n, 45);
+    CHECK(memcmp(H.fk.in + 18, fd, 9) == 0);
+    CHECK(memcmp(H.fk.in + 36, fd, 9) == 0);
 
     /* bad configurations */
     h_config();

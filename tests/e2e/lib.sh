@@ -76,7 +76,7 @@ vboard() { "$bin/vboard" "$@"; }
 # board_new [SLOT0_IMAGE]: an erased flash of the layout with the bootloader
 # and (default) the signed DFU sample in slot0.
 board_new() {
-  vboard create "$flash" --layout "$LAYOUT" >/dev/null || die "vboard create"
+  vboard create "$flash" --layout "$LAYOUT" --force >/dev/null || die "vboard create"
   vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null || die "flash bootloader"
   vboard flash "$flash" --partition slot0 "${1:-$images/dfu.signed.bin}" >/dev/null || die "flash slot0"
 }

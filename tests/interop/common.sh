@@ -85,7 +85,7 @@ vboard() { "$bin/vboard" "$@"; }
 # DFU sample in slot0 (the seed's starting point).
 board_flash() {
   flash=$work/flash.bin
-  vboard create "$flash" --layout nrf52840dk >/dev/null
+  vboard create "$flash" --layout nrf52840dk --force >/dev/null
   vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null
   vboard flash "$flash" --partition slot0 "$images/dfu.signed.bin" >/dev/null
 }

@@ -16,6 +16,10 @@ PACKAGES=(busybox-static usbip usb.ids dfu-util usbutils libusb-1.0-0 libudev1 l
 # anyone who wants to look at the traffic.
 MODULES=(virtio_pci virtio_net 9pnet_virtio 9p vhci-hcd usbmon)
 
+# `--with fwupd` adds Debian's fwupd (fwupdtool and its engine) and the
+# shared-library packages it needs; that image is a cache entry of its own.
+flavour=
+
 # Exit codes of the harness itself (guest commands should avoid them).
 EX_TIMEOUT=124 EX_HOST=125 EX_GUEST=126
 
@@ -49,6 +53,8 @@ Options:
   --memory SIZE       guest memory (default 256M)
   --cache DIR         cache folder (default ${XDG_CACHE_HOME:-~/.cache}/dfuboot-vm,
                       or $DFUBOOT_VM_CACHE)
+  --with fwupd        an image that also has Debian's fwupd (fwupdtool); a
+                      separate cache entry, built on first use
   --rebuild           rebuild the cache entry even if it exists
   --build-only        build the cache entry (if needed) and exit
   --print-cache       print the cache entry folder (building it if needed)
@@ -113,6 +119,9 @@ while [ $# -gt 0 ]; do
     --memory) memory=${2:?}; shift 2 ;;
     --cache) cache_root=${2:?}; shift 2 ;;
     --rebuild) rebuild=1; shift ;;
+    --with)
+      case ${2:-} in fwupd) flavour=fwupd ;; *) say "--with takes: fwupd"; exit "$EX_HOST" ;; esac
+      shift 2 ;;
     --build-only) mode=build; shift ;;
     --print-cache) mode=print; shift ;;
     --probe) mode=probe; shift ;;
@@ -143,18 +152,49 @@ kernel_package() {
     awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
 }
 
+# The packages of fwupd and of the shared libraries it loads: its direct
+# dependencies named lib*, recursively (what a NEEDED closure can want),
+# without the PAM/SELinux/systemd-internal ones no program here links.
+fwupd_packages() {
+  local todo="fwupd libfwupd3" seen=" " next p
+  while [ -n "$todo" ]; do
+    next=
+    for p in $todo; do
+      case $seen in *" $p "*) continue ;; esac
+      seen+="$p "
+      next+=" $(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+                  --no-enhances "$p" 2>/dev/null | awk '/^  (Pre)?Depends: [^<]/ {sub(":any$", "", $2); print $2}' |
+                grep -E '^(lib|zlib)' | grep -vE '^lib(pam|systemd-shared|perl|apparmor|audit|cap-ng|semanage|sepol)' || true)"
+    done
+    todo=
+    for p in $next; do case $seen in *" $p "*) ;; *) todo+="$p " ;; esac; done
+  done
+  echo $seen
+}
+
 # Sets cache_dir to the entry for the current package versions; falls back to
 # the newest complete entry when apt cannot tell versions (offline machine).
 resolve_cache_dir() {
-  local kpkg lines="" stamp saved=$cache_root/resolved
+  local kpkg lines="" stamp saved=$cache_root/resolved${flavour:+-$flavour}
   # apt's answer only changes with its lists: keep it beside the cache.
   stamp=$(stat -c '%n %Y' /var/lib/apt/lists /etc/apt/preferences.d /etc/apt/sources.list.d 2>/dev/null | tr '\n' ' ')
-  stamp+="kernel=${DFUBOOT_VM_KERNEL_PKG:-} recipe=$RECIPE"
+  stamp+="kernel=${DFUBOOT_VM_KERNEL_PKG:-} recipe=$RECIPE flavour=$flavour"
   if [ -r "$saved" ] && [ "$(head -1 "$saved")" = "$stamp" ]; then
     kpkg=$(sed -n 2p "$saved")
     lines=$(tail -n +3 "$saved")$'\n'
+    if [ "$flavour" = fwupd ]; then
+      # the package list itself is in the saved answer
+      PACKAGES=($(sed 's/=.*//' <<<"$lines" | grep -vx "$kpkg"))
+    fi
   else
     kpkg=$(kernel_package || true)
+    if [ "$flavour" = fwupd ]; then
+      local p extra=()
+      for p in $(fwupd_packages); do
+        case " ${PACKAGES[*]} " in *" $p "*) ;; *) extra+=("$p") ;; esac
+      done
+      PACKAGES+=("${extra[@]}")
+    fi
   fi
   if [ -n "$kpkg" ] && [ -z "$lines" ]; then
     # One apt-cache call: "package=candidate version" for every package.
@@ -168,8 +208,8 @@ resolve_cache_dir() {
     fi
   fi
   if [ -z "$lines" ]; then
-    if [ -e "$cache_root/latest/vmlinux" ]; then
-      cache_dir=$(readlink -f "$cache_root/latest")
+    if [ -e "$cache_root/latest${flavour:+-$flavour}/vmlinux" ]; then
+      cache_dir=$(readlink -f "$cache_root/latest${flavour:+-$flavour}")
       say "apt cannot resolve package versions; using the newest cache entry $cache_dir"
       return
     fi
@@ -178,8 +218,9 @@ resolve_cache_dir() {
   pkg_lines=$lines
   kernel_pkg=$kpkg
   local key
-  key=$( (printf 'recipe=%s\n%s' "$RECIPE" "$lines"; cat "$here/guest-src/uevent-relay.c") | sha256sum | cut -c1-16)
-  cache_dir=$cache_root/${kpkg#linux-image-}-$key
+  key=$( (printf 'recipe=%s\n%s' "$RECIPE" "$lines"; cat "$here/guest-src/uevent-relay.c"
+          [ "$flavour" != fwupd ] || cat "$here/guest-src/netlink-autobind.c") | sha256sum | cut -c1-16)
+  cache_dir=$cache_root/${kpkg#linux-image-}${flavour:+-$flavour}-$key
 }
 
 # Finds the compressed payload in a bzImage and writes the ELF vmlinux
@@ -208,6 +249,8 @@ copy_with_libs() {
   local src=$1 dst=$2 file=$3 lib found d
   for lib in $(readelf -d "$file" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     [ -e "$dst/lib/x86_64-linux-gnu/$lib" ] && continue
+    # a library of the program's own folder (RUNPATH), copied with it
+    compgen -G "$dst/usr/lib/x86_64-linux-gnu/*/$lib" >/dev/null && continue
     found=
     for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
       if [ -e "$src/$d/$lib" ] || [ -L "$src/$d/$lib" ]; then found=$src/$d/$lib; break; fi
@@ -216,7 +259,7 @@ copy_with_libs() {
     found=$(cd "$(dirname "$found")" && readlink -f "$(basename "$found")")
     case $found in "$src"/*) ;; *) say "library $lib resolves outside the packages: $found"; return 1 ;; esac
     cp "$found" "$dst/lib/x86_64-linux-gnu/$lib"
-    copy_with_libs "$src" "$dst" "$found"
+    copy_with_libs "$src" "$dst" "$found" || return 1
   done
 }
 
@@ -282,6 +325,28 @@ build_cache() {
     copy_with_libs "$src" "$rd" "$src/$f" || { rm -rf "$tmp"; die "library closure failed"; }
   done
   cp "$src/usr/bin/usb-devices" "$rd/usr/bin/"
+  if [ "$flavour" = fwupd ]; then
+    # fwupdtool, its engine (the private library folder its RUNPATH names;
+    # the flashrom plugin is left out), quirks, configuration and keys
+    local fwdir
+    fwdir=$(cd "$src" && ls -d usr/lib/x86_64-linux-gnu/fwupd-* | head -1)
+    [ -n "$fwdir" ] || { rm -rf "$tmp"; die "no usr/lib/x86_64-linux-gnu/fwupd-* in the fwupd package"; }
+    mkdir -p "$rd/$fwdir" "$rd/usr/share" "$rd/etc/pki" "$rd/var/lib/fwupd" "$rd/var/cache/fwupd"
+    cp "$src/$fwdir"/libfwupd*.so "$rd/$fwdir/"
+    cp -R "$src/usr/share/fwupd" "$rd/usr/share/"
+    cp -R "$src/etc/fwupd" "$rd/etc/"
+    cp -R "$src/etc/pki/fwupd" "$src/etc/pki/fwupd-metadata" "$rd/etc/pki/"
+    cp "$src/usr/bin/fwupdtool" "$rd/usr/bin/"
+    for f in "$rd/usr/bin/fwupdtool" "$rd/$fwdir"/*.so; do
+      copy_with_libs "$src" "$rd" "$f" || { rm -rf "$tmp"; die "library closure of fwupd failed"; }
+    done
+    grep '^fwupd=' <<<"$pkg_lines" | cut -d= -f2- >"$tmp/fwupd-version"
+    # the workaround for fwupd's netlink bind with libusb 1.0.26 (see the
+    # source); used as LD_PRELOAD=/usr/lib/netlink-autobind.so
+    "${CC:-cc}" -shared -fPIC -Os -s -Wall -Wextra -o "$rd/usr/lib/netlink-autobind.so" \
+      "$here/guest-src/netlink-autobind.c" -ldl ||
+      { rm -rf "$tmp"; die "cannot build netlink-autobind.so"; }
+  fi
   # Our one program in the image: kernel uevents passed on to libudev's
   # netlink group, so libusb sees devices that appear while it runs (see
   # guest-src/uevent-relay.c). Built here, statically, from source.
@@ -327,7 +392,7 @@ EOF
   rm -rf "$cache_dir"
   chmod 755 "$tmp"
   mv "$tmp" "$cache_dir"
-  ln -sfn "$(basename "$cache_dir")" "$cache_root/latest"
+  ln -sfn "$(basename "$cache_dir")" "$cache_root/latest${flavour:+-$flavour}"
   say "VM image ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s: $(du -sh "$cache_dir" | cut -f1)"
 }
 

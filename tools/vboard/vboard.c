@@ -1,14 +1,16 @@
 /* vboard: the virtual board. Creates, flashes, inspects and runs a board
  * whose flash is a file and whose USB port is a USB/IP server.
  *
- *   vboard create FLASH [--layout NAME]
+ *   vboard create FLASH [--layout NAME] [--machine host|qemu-nrf51] [--force]
  *   vboard flash FLASH (--partition NAME | --offset OFF) FILE
  *   vboard dump FLASH --partition NAME -o FILE
  *   vboard info FLASH [--json]
  *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]
  *
- * The layout of a flash file is recorded beside it in FLASH.layout; every
- * command also takes --layout NAME. */
+ * The layout of a flash file is recorded beside it in FLASH.layout (first
+ * line), with the machine that runs it (second line; absent: host, the
+ * firmware as Linux processes). Every command also takes --layout NAME.
+ * Machine qemu-nrf51 runs the Thumb firmware on QEMU (vboard_qemu.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +34,7 @@
 #include "port/posix/sim_flash.h"
 #include "tools/vboard/vboard_fit.h"
 #include "tools/vboard/vboard_info.h"
+#include "tools/vboard/vboard_qemu.h"
 
 static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -45,9 +49,16 @@ static void fail(const char *fmt, ...)
     exit(1);
 }
 
+/* "name, name, ..." of every layout vboard knows. */
+static void print_layouts(FILE *out)
+{
+    for (uint32_t i = 0; flash_layout_get(i) != NULL; i++)
+        fprintf(out, "%s%s", i ? ", " : "", flash_layout_get(i)->name);
+}
+
 static void usage(FILE *out)
 {
-    fputs("usage: vboard create FLASH [--layout NAME]\n"
+    fputs("usage: vboard create FLASH [--layout NAME] [--machine host|qemu-nrf51] [--force]\n"
           "       vboard flash FLASH (--partition NAME | --offset OFF) FILE\n"
           "       vboard dump FLASH --partition NAME -o FILE\n"
           "       vboard info FLASH [--json]\n"
@@ -56,6 +67,47 @@ static void usage(FILE *out)
           "environment for run: DFUBOOT_VBOARD_CORRUPT=config-length makes the board's USB\n"
           "       configuration descriptors announce 2 bytes more than they hold (fault injection)\n",
           out);
+    fputs("layouts: ", out);
+    print_layouts(out);
+    fputs(" (default nrf52840dk)\n", out);
+}
+
+static const struct flash_layout *find_layout(const char *name)
+{
+    const struct flash_layout *l = flash_layout_find(name);
+
+    if (l == NULL) {
+        fprintf(stderr, "vboard: unknown layout '%s' (layouts: ", name);
+        print_layouts(stderr);
+        fputs(")\n", stderr);
+        exit(1);
+    }
+    return l;
+}
+
+/* The flash file must exist and be a file; says why not, as the OS does. */
+static void need_flash_file(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            fail("%s: no such flash file (make one with: vboard create %s)", path, path);
+        fail("%s: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode))
+        fail("%s: %s", path, strerror(EISDIR));
+}
+
+/* A running board holds an exclusive lock on its flash file for as long as
+ * it runs; create, flash and a second run take the same lock. */
+static void lock_flash(int fd, const char *path)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            fail("%s is in use by a running board (vboard run); power that board off first", path);
+        fail("%s: cannot lock: %s", path, strerror(errno));
+    }
 }
 
 static uint32_t parse_u32(const char *s, const char *what)
@@ -87,6 +139,7 @@ static const struct flash_layout *resolve_layout(const char *flash, const char *
     const struct flash_layout *l;
     char buf[64] = "";
 
+    need_flash_file(flash);
     if (name == NULL) {
         char *path = sidecar_path(flash);
         FILE *f = fopen(path, "r");
@@ -100,23 +153,28 @@ static const struct flash_layout *resolve_layout(const char *flash, const char *
         buf[strcspn(buf, "\r\n")] = '\0';
         name = buf;
     }
-    l = flash_layout_find(name);
-    if (l == NULL)
-        fail("unknown layout '%s'", name);
+    l = find_layout(name);
     return l;
 }
 
-static void open_flash(struct sim_flash *sf, const char *path, const struct flash_layout *l)
+/* lock: take the running board's lock (commands that write). */
+static void open_flash(struct sim_flash *sf, const char *path, const struct flash_layout *l, int lock)
 {
     struct stat st;
-    int rc;
+    int rc, fd;
 
-    if (stat(path, &st) != 0)
+    need_flash_file(path);
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        fail("%s: %s", path, strerror(errno));
+    if (lock)
+        lock_flash(fd, path);
+    if (fstat(fd, &st) != 0)
         fail("%s: %s", path, strerror(errno));
     if ((uint64_t)st.st_size != l->geo.size)
         fail("%s: size %lld does not match layout %s (%u bytes)", path, (long long)st.st_size, l->name,
              l->geo.size);
-    rc = sim_flash_open_file(sf, &l->geo, path, 0);
+    rc = sim_flash_open_fd(sf, &l->geo, fd);
     if (rc != DFB_OK)
         fail("%s: cannot open: %s", path, dfb_strerror(rc));
 }
@@ -156,13 +214,14 @@ static uint8_t *read_file(const char *path, size_t *len)
             break;
     }
     if (ferror(f))
-        fail("%s: read error", path);
+        fail("%s: %s", path, strerror(errno));
     fclose(f);
     *len = n;
     return buf;
 }
 
-enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON };
+enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON, OPT_FORCE,
+       OPT_MACHINE };
 
 static const struct option long_opts[] = {
     { "layout", required_argument, NULL, OPT_LAYOUT },
@@ -173,23 +232,25 @@ static const struct option long_opts[] = {
     { "torn", no_argument, NULL, OPT_TORN },
     { "stats", required_argument, NULL, OPT_STATS },
     { "json", no_argument, NULL, OPT_JSON },
+    { "machine", required_argument, NULL, OPT_MACHINE },
+    { "force", no_argument, NULL, OPT_FORCE },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
 struct args {
-    const char *layout, *partition, *usbip, *stats, *output;
+    const char *layout, *partition, *usbip, *stats, *output, *machine;
     const char *offset;
     uint64_t cut_after;
-    int torn, json;
+    int torn, json, force;
     const char *pos[2];
     int npos;
 };
 
 /* Each command lists the options it accepts as letters:
  * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
- * S stats, J json, o output. */
+ * S stats, J json, M machine, o output, F force. */
 static char option_letter(int c)
 {
     switch (c) {
@@ -201,6 +262,8 @@ static char option_letter(int c)
     case OPT_TORN: return 'T';
     case OPT_STATS: return 'S';
     case OPT_JSON: return 'J';
+    case OPT_MACHINE: return 'M';
+    case OPT_FORCE: return 'F';
     default: return 'o';
     }
 }
@@ -233,6 +296,8 @@ static void parse_args(int argc, char **argv, struct args *a, const char *allowe
         case OPT_TORN: a->torn = 1; break;
         case OPT_STATS: a->stats = optarg; break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_MACHINE: a->machine = optarg; break;
+        case OPT_FORCE: a->force = 1; break;
         case 'o': a->output = optarg; break;
         }
     }
@@ -248,23 +313,41 @@ static int cmd_create(int argc, char **argv)
     struct args a;
     const struct flash_layout *l;
     struct sim_flash sf;
-    char *side;
+    char *side, why[160];
     FILE *f;
-    int rc;
+    int rc, host;
 
-    parse_args(argc, argv, &a, "L");
+    int fd;
+
+    parse_args(argc, argv, &a, "LMF");
     if (a.npos != 1)
-        fail("usage: vboard create FLASH [--layout NAME]");
-    l = flash_layout_find(a.layout ? a.layout : "nrf52840dk");
-    if (l == NULL)
-        fail("unknown layout '%s'", a.layout);
-    rc = sim_flash_open_file(&sf, &l->geo, a.pos[0], 1);
+        fail("usage: vboard create FLASH [--layout NAME] [--machine host|qemu-nrf51] [--force]");
+    l = find_layout(a.layout ? a.layout : "nrf52840dk");
+    if (a.machine == NULL)
+        a.machine = VBOARD_MACHINE_HOST;
+    if (!vboard_machine_known(a.machine))
+        fail("unknown machine '%s' (host or qemu-nrf51)", a.machine);
+    if (!vboard_machine_layout_ok(a.machine, l, why, sizeof(why)))
+        fail("%s", why);
+    /* an existing flash file (perhaps a running board's) is replaced only
+     * when asked, and never under a running board */
+    fd = open(a.pos[0], O_RDWR | O_CREAT | O_CLOEXEC | (a.force ? 0 : O_EXCL), 0644);
+    if (fd < 0 && errno == EEXIST)
+        fail("%s already exists (vboard create --force replaces it)", a.pos[0]);
+    if (fd < 0)
+        fail("%s: cannot create: %s", a.pos[0], strerror(errno));
+    lock_flash(fd, a.pos[0]);
+    if (ftruncate(fd, 0) != 0 || ftruncate(fd, l->geo.size) != 0)
+        fail("%s: cannot create: %s", a.pos[0], strerror(errno));
+    rc = sim_flash_open_fd(&sf, &l->geo, fd);
     if (rc != DFB_OK)
         fail("%s: cannot create: %s", a.pos[0], dfb_strerror(rc));
+    memset(sf.mem, l->geo.erase_value, l->geo.size);
     sim_flash_close(&sf);
     side = sidecar_path(a.pos[0]);
+    host = strcmp(a.machine, VBOARD_MACHINE_HOST) == 0; /* host: no machine line, as before machines */
     f = fopen(side, "w");
-    if (f == NULL || fprintf(f, "%s\n", l->name) < 0 || fclose(f) != 0)
+    if (f == NULL || fprintf(f, "%s\n%s%s", l->name, host ? "" : a.machine, host ? "" : "\n") < 0 || fclose(f) != 0)
         fail("%s: cannot write layout: %s", side, strerror(errno));
     printf("created %s: %s, %u KiB, erased to 0x%02x\n", a.pos[0], l->name, l->geo.size / 1024, l->geo.erase_value);
     for (uint32_t i = 0; i < l->partition_count; i++)
@@ -280,7 +363,7 @@ static int cmd_flash(int argc, char **argv)
     const struct flash_layout *l;
     struct sim_flash sf;
     struct flash_area fa;
-    uint32_t off, limit, wbs, padded;
+    uint32_t off, limit, wbs, padded, at_off;
     size_t len;
     uint8_t *data;
     int rc;
@@ -314,9 +397,34 @@ static int cmd_flash(int argc, char **argv)
     padded = (uint32_t)((len + wbs - 1) / wbs * wbs);
     data = realloc(data, padded ? padded : 1);
     memset(data + len, l->geo.erase_value, padded - len);
-    open_flash(&sf, a.pos[0], l);
-    /* erase every sector the data touches, then program it */
+    at_off = off;
+    open_flash(&sf, a.pos[0], l, 1);
     rc = flash_area_init(&fa, &sf.dev, "flash", 0, l->geo.size);
+    if (rc == DFB_OK && a.offset != NULL && padded > 0) {
+        /* --offset: the bytes of the touched sectors around the data are
+         * kept (read, erased, written back with the data in between); a
+         * partition is written from its start and owns its sectors */
+        struct flash_sector first, last;
+        uint8_t *whole;
+
+        rc = flash_area_sector_at(&fa, off, &first);
+        if (rc == DFB_OK)
+            rc = flash_area_sector_at(&fa, off + padded - 1, &last);
+        if (rc == DFB_OK) {
+            uint32_t lo = first.off, n = last.off + last.size - first.off;
+
+            whole = malloc(n);
+            if (whole == NULL)
+                fail("out of memory");
+            rc = flash_area_read(&fa, lo, whole, n);
+            memcpy(whole + (off - lo), data, padded);
+            free(data);
+            data = whole;
+            off = lo;
+            padded = n;
+        }
+    }
+    /* erase every sector the data touches, then program it */
     for (uint32_t at = off; rc == DFB_OK && at < off + padded;) {
         struct flash_sector s;
 
@@ -329,7 +437,7 @@ static int cmd_flash(int argc, char **argv)
         rc = flash_area_write(&fa, off, data, padded);
     if (rc != DFB_OK)
         fail("flashing failed: %s", dfb_strerror(rc));
-    printf("flashed %zu bytes at 0x%06x (%llu sectors erased)\n", len, off, (unsigned long long)sf.stats.erases);
+    printf("flashed %zu bytes at 0x%06x (%llu sectors erased)\n", len, at_off, (unsigned long long)sf.stats.erases);
     sim_flash_close(&sf);
     free(data);
     return 0;
@@ -348,7 +456,7 @@ static int cmd_dump(int argc, char **argv)
         fail("usage: vboard dump FLASH --partition NAME -o FILE");
     l = resolve_layout(a.pos[0], a.layout);
     p = need_partition(l, a.partition);
-    open_flash(&sf, a.pos[0], l);
+    open_flash(&sf, a.pos[0], l, 0);
     out = fopen(a.output, "wb");
     if (out == NULL)
         fail("%s: %s", a.output, strerror(errno));
@@ -369,7 +477,7 @@ static int cmd_info(int argc, char **argv)
     if (a.npos != 1)
         fail("usage: vboard info FLASH [--json]");
     l = resolve_layout(a.pos[0], a.layout);
-    open_flash(&sf, a.pos[0], l);
+    open_flash(&sf, a.pos[0], l, 0);
     vboard_info_print(stdout, l, &sf.dev, a.json);
     sim_flash_close(&sf);
     return 0;
@@ -400,15 +508,20 @@ static int listen_usbip(const char *spec)
     char host[64];
     const char *colon = strrchr(spec, ':');
     struct sockaddr_in sa;
+    socklen_t sa_len = sizeof(sa);
+    uint32_t port;
     int fd, one = 1;
 
     if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
         fail("bad --usbip '%s' (want HOST:PORT, e.g. 127.0.0.1:3240)", spec);
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = '\0';
+    port = parse_u32(colon + 1, "port");
+    if (port > 65535)
+        fail("bad --usbip port %u (0 to 65535; 0 picks a free one)", port);
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)parse_u32(colon + 1, "port"));
+    sa.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
         fail("bad --usbip address '%s' (want an IPv4 address such as 127.0.0.1)", host);
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -419,6 +532,13 @@ static int listen_usbip(const char *spec)
         fail("cannot listen on %s: %s", spec, strerror(errno));
     if (listen(fd, 16) != 0)
         fail("listen: %s", strerror(errno));
+    if (port == 0) {
+        /* the system picked the port: say which */
+        if (getsockname(fd, (struct sockaddr *)&sa, &sa_len) != 0)
+            fail("getsockname: %s", strerror(errno));
+        printf("vboard: USB/IP server on %s:%u\n", host, ntohs(sa.sin_port));
+        fflush(stdout);
+    }
     return fd;
 }
 
@@ -437,6 +557,55 @@ static void write_stats(const char *path, const struct flash_layout *l, const st
     fclose(f);
 }
 
+/* The machine recorded beside FLASH (host if none); `wanted` (--machine)
+ * must agree with it. */
+static const char *recorded_machine(const char *flash, const char *wanted)
+{
+    static char buf[64];
+    char *path = sidecar_path(flash);
+    FILE *f = fopen(path, "r");
+
+    snprintf(buf, sizeof(buf), "%s", VBOARD_MACHINE_HOST);
+    if (f != NULL) {
+        char line[64];
+
+        if (fgets(line, sizeof(line), f) != NULL && fgets(line, sizeof(line), f) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] != '\0')
+                snprintf(buf, sizeof(buf), "%s", line);
+        }
+        fclose(f);
+    }
+    free(path);
+    if (!vboard_machine_known(buf))
+        fail("%s: made for machine '%s', which this vboard cannot run", flash, buf);
+    if (wanted != NULL && strcmp(wanted, buf) != 0)
+        fail("%s was made for machine %s, not %s (create a flash file with --machine %s)", flash, buf, wanted,
+             wanted);
+    return buf;
+}
+
+static int run_qemu(const struct args *a, const struct flash_layout *l)
+{
+    struct vboard_qemu_run run = {
+        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .stats = a->stats, .cut_after = a->cut_after,
+    };
+    struct stat st;
+    char why[160];
+
+    if (a->torn)
+        fail("--torn: machine qemu-nrf51 programs each word atomically (QEMU's NVMC); use a plain cut");
+    if (!vboard_machine_layout_ok(VBOARD_MACHINE_QEMU_NRF51, l, why, sizeof(why)))
+        fail("%s", why);
+    run.flash_fd = open(a->pos[0], O_RDWR | O_CLOEXEC);
+    if (run.flash_fd < 0)
+        fail("%s: %s", a->pos[0], strerror(errno));
+    lock_flash(run.flash_fd, a->pos[0]);
+    if (fstat(run.flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
+        fail("%s: size does not match layout %s (%u bytes)", a->pos[0], l->name, l->geo.size);
+    return vboard_qemu_run(&run);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct args a;
@@ -448,17 +617,20 @@ static int cmd_run(int argc, char **argv)
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
 
-    parse_args(argc, argv, &a, "LUCTS");
+    parse_args(argc, argv, &a, "LUCTSM");
     if (a.npos != 1)
         fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]");
     if (a.torn && a.cut_after == 0)
         fail("--torn needs --cut-after-ops N");
     l = resolve_layout(a.pos[0], a.layout);
+    if (strcmp(recorded_machine(a.pos[0], a.machine), VBOARD_MACHINE_QEMU_NRF51) == 0)
+        return run_qemu(&a, l);
     if (flash_layout_check(l) != DFB_OK || flash_geo_sector_count(&l->geo) > BOARD_MAX_SECTORS)
         fail("layout %s is not usable", l->name);
     flash_fd = open(a.pos[0], O_RDWR | O_CLOEXEC);
     if (flash_fd < 0)
         fail("%s: %s", a.pos[0], strerror(errno));
+    lock_flash(flash_fd, a.pos[0]);
     if (fstat(flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
         fail("%s: size does not match layout %s (%u bytes)", a.pos[0], l->name, l->geo.size);
     sh = board_shared_create(&shared_fd, l->name);

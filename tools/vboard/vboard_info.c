@@ -119,6 +119,66 @@ static void print_json(FILE *out, const struct slot_report *r)
         fprintf(out, ", \"trailer\": null");
 }
 
+static const char *key_type_str(enum image_key_type t)
+{
+    switch (t) {
+    case IMAGE_KEY_RSA2048: return "rsa-2048";
+    case IMAGE_KEY_RSA3072: return "rsa-3072";
+    case IMAGE_KEY_ECDSA_P256: return "ecdsa-p256";
+    case IMAGE_KEY_ED25519: return "ed25519";
+    default: return "unknown";
+    }
+}
+
+/* Says which key the signature verdicts use: the key vboard was built with
+ * (the build's CONFIG_MCUBOOT_SIGNATURE_KEY_FILE), named by the SHA-256 of
+ * its public key, and whether the bootloader in the flash carries the same
+ * key (its DER bytes are in the boot partition), i.e. whether the verdicts
+ * are the ones that bootloader will reach. */
+static void print_key(FILE *out, const struct flash_layout *l, const struct flash_dev *dev,
+                      const struct image_key *key, int json)
+{
+    const struct flash_partition *boot = flash_layout_partition(l, FLASH_AREA_BOOT);
+    const struct image_crypto *c = crypto_adapter();
+    struct image_sha256_ctx h;
+    uint8_t digest[IMAGE_SHA256_SIZE];
+    char hex[17] = "";
+    const char *in_boot = "no bootloader partition";
+    static uint8_t part[1u << 20];
+
+    if (key == NULL) {
+        fprintf(out, json ? ", \"key\": null" : "key: none built in, signatures are not checked\n");
+        return;
+    }
+    if (c->sha256_init(&h) == DFB_OK && c->sha256_update(&h, key->der, key->len) == DFB_OK &&
+        c->sha256_finish(&h, digest) == DFB_OK)
+        for (int i = 0; i < 8; i++)
+            snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    if (boot != NULL && boot->size <= sizeof(part) && flash_dev_read(dev, boot->off, part, boot->size) == DFB_OK) {
+        in_boot = "empty";
+        for (uint32_t i = 0; i < boot->size; i++)
+            if (part[i] != l->geo.erase_value) {
+                in_boot = "no";
+                break;
+            }
+        for (uint32_t i = 0; key->len > 0 && i + key->len <= boot->size && in_boot[0] == 'n'; i++)
+            if (part[i] == key->der[0] && memcmp(part + i, key->der, key->len) == 0) {
+                in_boot = "yes";
+                break;
+            }
+    }
+    if (json)
+        fprintf(out, ", \"key\": {\"type\": \"%s\", \"sha256_prefix\": \"%s\", \"in_bootloader\": %s}",
+                key_type_str(key->type), hex, strcmp(in_boot, "yes") == 0 ? "true" : "false");
+    else
+        fprintf(out, "key: signatures checked with the %s key vboard was built with (public key SHA-256 %s...); %s\n",
+                key_type_str(key->type), hex,
+                strcmp(in_boot, "yes") == 0  ? "the bootloader in mcuboot carries the same key"
+                : strcmp(in_boot, "no") == 0    ? "the bootloader in mcuboot does NOT carry it: its verdicts may differ"
+                : strcmp(in_boot, "empty") == 0 ? "mcuboot is empty (no bootloader yet)"
+                                                : "there is no bootloader partition");
+}
+
 void vboard_info_print(FILE *out, const struct flash_layout *l, const struct flash_dev *dev, int json)
 {
     struct image_key key;
@@ -130,11 +190,14 @@ void vboard_info_print(FILE *out, const struct flash_layout *l, const struct fla
         vcfg.hash = image_hash_alg_for_key(key.type, DFUBOOT_SIGN_PURE);
     }
     if (json)
-        fprintf(out, "{\"layout\": \"%s\", \"board\": \"%s\", \"flash_size\": %u, \"partitions\": [", l->name,
-                l->board, l->geo.size);
+        fprintf(out, "{\"layout\": \"%s\", \"board\": \"%s\", \"flash_size\": %u", l->name, l->board,
+                l->geo.size);
     else
         fprintf(out, "layout %s (board %s), %u KiB flash, write block %u, erased 0x%02x\n", l->name, l->board,
                 l->geo.size / 1024, l->geo.write_block_size, l->geo.erase_value);
+    print_key(out, l, dev, vcfg.key_count ? &key : NULL, json);
+    if (json)
+        fputs(", \"partitions\": [", out);
     for (uint32_t i = 0; i < l->partition_count; i++) {
         const struct flash_partition *p = &l->partitions[i];
         struct slot_report r;

@@ -131,10 +131,13 @@ static void test_descriptors(void)
 {
     static const uint8_t devd[] = { 18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x09, 0x12, 0x01, 0x00, 0x02, 0x01, 1, 2, 3, 1 };
     static const uint8_t cfgd[] = {
-        9, 2, 59, 0, 2, 1, 0, 0xE0, 50,            /* configuration, wTotalLength 59 */
+        9, 2, 87, 0, 2, 1, 0, 0xE0, 50,            /* configuration, wTotalLength 87 */
         9, 4, 0, 0, 0, 0xFF, 0x00, 0x00, 0,        /* interface 0 */
+        /* the class-specific descriptors follow each alternate setting */
         9, 4, 1, 0, 0, 0xFE, 0x01, 0x02, 4,        /* interface 1 alt 0 "alpha" */
+        9, 0x21, 0x0B, 0xE8, 0x03, 0x00, 0x10, 0x10, 0x01, 5, 0x24, 1, 2, 3,
         9, 4, 1, 1, 0, 0xFE, 0x01, 0x02, 0,        /* alt 1 unnamed */
+        9, 0x21, 0x0B, 0xE8, 0x03, 0x00, 0x10, 0x10, 0x01, 5, 0x24, 1, 2, 3,
         9, 4, 1, 2, 0, 0xFE, 0x01, 0x02, 5,        /* alt 2 "gamma" */
         9, 0x21, 0x0B, 0xE8, 0x03, 0x00, 0x10, 0x10, 0x01, 5, 0x24, 1, 2, 3,
     };
@@ -176,7 +179,7 @@ static void test_descriptors(void)
     /* class-specific descriptors by type: DFU functional descriptor */
     n = IN(USB_REQ_GET_DESCRIPTOR, 0x2100, 0, 9);
     CHECK_EQ(n, 9);
-    CHECK(memcmp(fk.in, cfgd + 45, 9) == 0);
+    CHECK(memcmp(fk.in, cfgd + 27, 9) == 0);
     n = IN(USB_REQ_GET_DESCRIPTOR, 0x2400, 0, 64);
     CHECK_EQ(n, 5);
     CHECK_EQ(fk.in[1], 0x24);

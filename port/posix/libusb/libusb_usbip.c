@@ -12,11 +12,21 @@
  * closing do not disturb the device. A link that drops is a device that
  * went away; the next device list imports it again, as a new device.
  *
+ * Every function of the libusb-1.0.26 API is exported (libusb_extra.c has
+ * the ones that cannot work on a device with endpoint 0 only: they answer
+ * LIBUSB_ERROR_NOT_SUPPORTED or NULL). Control transfers are refused above
+ * 4096 bytes before anything is sent, as Linux usbfs refuses them.
+ *
+ * Threads: one recursive lock serialises every entry point, so any number
+ * of threads may share a context and a handle; control transfers on one
+ * link go one after the other, as on endpoint 0 of a real device.
+ *
  * Types and constants come from the real <libusb-1.0/libusb.h>; only the
  * opaque structures (context, device, handle) are ours. */
 #include <errno.h>
 #include <libusb-1.0/libusb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "port/posix/libusb/libusb_lock.h"
 #include "port/posix/usbip/usbip_client.h"
-
-#define API __attribute__((visibility("default")))
 
 #define MAX_LINKS 8
 #define MAX_CONFIGS 8
@@ -35,6 +44,8 @@
 #define IO_TIMEOUT_MS 5000
 #define LIST_CONNECT_RETRY_MS 2000
 #define RESET_RETRY_MS 6000
+/* Linux usbfs refuses control transfers longer than a page (EINVAL). */
+#define MAX_CONTROL_LEN 4096
 
 struct link {
     int used;
@@ -52,7 +63,9 @@ struct libusb_context {
     char host[128];
     int port;
     int debug;
+    int told_no_server; /* the "no USB/IP server" line was printed */
     struct link links[MAX_LINKS];
+    struct libusb_transfer *done_head; /* completed, callback not yet run */
 };
 
 struct libusb_device {
@@ -73,19 +86,54 @@ struct libusb_device_handle {
 static struct libusb_context *default_ctx;
 static int default_refs;
 
+static pthread_mutex_t api_mutex;
+static pthread_once_t api_mutex_once = PTHREAD_ONCE_INIT;
+
+static void api_mutex_init(void)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&api_mutex, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+int libusb_api_lock(void)
+{
+    pthread_once(&api_mutex_once, api_mutex_init);
+    pthread_mutex_lock(&api_mutex);
+    return 1;
+}
+
+void libusb_api_unlock(int *token)
+{
+    if (*token)
+        pthread_mutex_unlock(&api_mutex);
+}
+
 static void dbg(struct libusb_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static libusb_log_cb log_cb; /* libusb_set_log_cb(), global or any context */
 
 static void dbg(struct libusb_context *ctx, const char *fmt, ...)
 {
     va_list ap;
+    char line[512];
+    int n;
 
     if (!ctx || !ctx->debug)
         return;
-    fprintf(stderr, "libusb-usbip: ");
+    n = snprintf(line, sizeof(line), "libusb-usbip: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (log_cb) {
+        strncat(line, "\n", sizeof(line) - strlen(line) - 1);
+        log_cb(ctx, LIBUSB_LOG_LEVEL_DEBUG, line);
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
 }
 
 static struct libusb_context *ctx_of(struct libusb_context *ctx)
@@ -302,6 +350,7 @@ static int dev_valid(const struct libusb_device *dev)
 
 API int LIBUSB_CALL libusb_init(libusb_context **out)
 {
+    API_LOCK();
     struct libusb_context *ctx;
     const char *dbgenv = getenv("DFUBOOT_USBIP_DEBUG");
 
@@ -329,6 +378,7 @@ API int LIBUSB_CALL libusb_init(libusb_context **out)
 
 API void LIBUSB_CALL libusb_exit(libusb_context *ctx)
 {
+    API_LOCK();
     if (!ctx) {
         if (!default_ctx || --default_refs > 0)
             return;
@@ -346,6 +396,7 @@ API void LIBUSB_CALL libusb_exit(libusb_context *ctx)
 
 API int LIBUSB_CALL libusb_set_option(libusb_context *ctx, enum libusb_option option, ...)
 {
+    API_LOCK();
     va_list ap;
 
     ctx = ctx_of(ctx);
@@ -364,6 +415,7 @@ API int LIBUSB_CALL libusb_set_option(libusb_context *ctx, enum libusb_option op
 
 API void LIBUSB_CALL libusb_set_debug(libusb_context *ctx, int level)
 {
+    API_LOCK();
     libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL, level);
 }
 
@@ -471,6 +523,7 @@ static struct libusb_device *new_device(struct libusb_context *ctx, struct link 
 
 API ssize_t LIBUSB_CALL libusb_get_device_list(libusb_context *ctx, libusb_device ***list)
 {
+    API_LOCK();
     struct usbip_dev_info devs[MAX_LINKS];
     struct libusb_device **out;
     int64_t end = now_ms() + LIST_CONNECT_RETRY_MS;
@@ -487,8 +540,14 @@ API ssize_t LIBUSB_CALL libusb_get_device_list(libusb_context *ctx, libusb_devic
         sleep_ms(50);
     }
     if (n < 0) {
-        dbg(ctx, "no USB/IP server at %s:%d: %s", ctx->host, ctx->port, strerror(-n));
+        /* an empty bus, as libusb reports it; but say once where we looked */
+        if (!ctx->told_no_server)
+            fprintf(stderr, "libusb-usbip: no USB/IP server at %s:%d (%s); set DFUBOOT_USBIP=host:port\n",
+                    ctx->host, ctx->port, strerror(-n));
+        ctx->told_no_server = 1;
         n = 0;
+    } else {
+        ctx->told_no_server = 0;
     }
     if (n > MAX_LINKS)
         n = MAX_LINKS;
@@ -525,6 +584,7 @@ API ssize_t LIBUSB_CALL libusb_get_device_list(libusb_context *ctx, libusb_devic
 
 API void LIBUSB_CALL libusb_free_device_list(libusb_device **list, int unref_devices)
 {
+    API_LOCK();
     if (!list)
         return;
     if (unref_devices)
@@ -535,33 +595,39 @@ API void LIBUSB_CALL libusb_free_device_list(libusb_device **list, int unref_dev
 
 API libusb_device *LIBUSB_CALL libusb_ref_device(libusb_device *dev)
 {
+    API_LOCK();
     dev->refs++;
     return dev;
 }
 
 API void LIBUSB_CALL libusb_unref_device(libusb_device *dev)
 {
+    API_LOCK();
     if (dev && --dev->refs == 0)
         free(dev);
 }
 
 API uint8_t LIBUSB_CALL libusb_get_bus_number(libusb_device *dev)
 {
+    API_LOCK();
     return dev->busnum;
 }
 
 API uint8_t LIBUSB_CALL libusb_get_device_address(libusb_device *dev)
 {
+    API_LOCK();
     return dev->devnum;
 }
 
 API uint8_t LIBUSB_CALL libusb_get_port_number(libusb_device *dev)
 {
+    API_LOCK();
     return dev->nports ? dev->ports[dev->nports - 1] : 0;
 }
 
 API int LIBUSB_CALL libusb_get_port_numbers(libusb_device *dev, uint8_t *port_numbers, int len)
 {
+    API_LOCK();
     if (len <= 0)
         return LIBUSB_ERROR_INVALID_PARAM;
     if (dev->nports > len)
@@ -572,11 +638,13 @@ API int LIBUSB_CALL libusb_get_port_numbers(libusb_device *dev, uint8_t *port_nu
 
 API int LIBUSB_CALL libusb_get_device_speed(libusb_device *dev)
 {
+    API_LOCK();
     return dev->link->info.speed == USBIP_SPEED_FULL ? LIBUSB_SPEED_FULL : LIBUSB_SPEED_UNKNOWN;
 }
 
 API int LIBUSB_CALL libusb_get_device_descriptor(libusb_device *dev, struct libusb_device_descriptor *desc)
 {
+    API_LOCK();
     const uint8_t *d = dev->link->dev_desc;
 
     desc->bLength = d[0];
@@ -846,6 +914,7 @@ static int parse_config(const uint8_t *p, int size, struct libusb_config_descrip
 API int LIBUSB_CALL libusb_get_config_descriptor(libusb_device *dev, uint8_t idx,
                                                  struct libusb_config_descriptor **config)
 {
+    API_LOCK();
     struct link *l = dev->link;
     int total;
 
@@ -860,6 +929,7 @@ API int LIBUSB_CALL libusb_get_config_descriptor(libusb_device *dev, uint8_t idx
 API int LIBUSB_CALL libusb_get_config_descriptor_by_value(libusb_device *dev, uint8_t value,
                                                           struct libusb_config_descriptor **config)
 {
+    API_LOCK();
     for (uint8_t i = 0; i < dev->link->nconfigs; i++)
         if (dev->link->cfg[i][5] == value)
             return libusb_get_config_descriptor(dev, i, config);
@@ -868,11 +938,13 @@ API int LIBUSB_CALL libusb_get_config_descriptor_by_value(libusb_device *dev, ui
 
 API int LIBUSB_CALL libusb_get_active_config_descriptor(libusb_device *dev, struct libusb_config_descriptor **config)
 {
+    API_LOCK();
     return libusb_get_config_descriptor(dev, 0, config);
 }
 
 API void LIBUSB_CALL libusb_free_config_descriptor(struct libusb_config_descriptor *config)
 {
+    API_LOCK();
     free_config(config);
 }
 
@@ -880,6 +952,7 @@ API void LIBUSB_CALL libusb_free_config_descriptor(struct libusb_config_descript
 
 API int LIBUSB_CALL libusb_open(libusb_device *dev, libusb_device_handle **out)
 {
+    API_LOCK();
     struct libusb_device_handle *h;
 
     if (!dev_valid(dev))
@@ -894,6 +967,7 @@ API int LIBUSB_CALL libusb_open(libusb_device *dev, libusb_device_handle **out)
 
 API void LIBUSB_CALL libusb_close(libusb_device_handle *h)
 {
+    API_LOCK();
     if (!h)
         return;
     libusb_unref_device(h->dev);
@@ -902,11 +976,13 @@ API void LIBUSB_CALL libusb_close(libusb_device_handle *h)
 
 API libusb_device *LIBUSB_CALL libusb_get_device(libusb_device_handle *h)
 {
+    API_LOCK();
     return h->dev;
 }
 
 API libusb_device_handle *LIBUSB_CALL libusb_open_device_with_vid_pid(libusb_context *ctx, uint16_t vid, uint16_t pid)
 {
+    API_LOCK();
     libusb_device **list;
     libusb_device_handle *h = NULL;
     ssize_t n = libusb_get_device_list(ctx, &list);
@@ -934,13 +1010,15 @@ API int LIBUSB_CALL libusb_control_transfer(libusb_device_handle *h, uint8_t bmR
                                             uint16_t wValue, uint16_t wIndex, unsigned char *data, uint16_t wLength,
                                             unsigned int timeout)
 {
-    struct usbip_client *cl = handle_link(h);
+    API_LOCK();
+    struct usbip_client *cl;
     int r;
 
+    if (!h || (wLength > 0 && !data) || wLength > MAX_CONTROL_LEN)
+        return LIBUSB_ERROR_INVALID_PARAM;
+    cl = handle_link(h);
     if (!cl)
         return LIBUSB_ERROR_NO_DEVICE;
-    if (wLength > 0 && !data)
-        return LIBUSB_ERROR_INVALID_PARAM;
     r = ctrl(cl, bmRequestType, bRequest, wValue, wIndex, wLength, data,
              timeout == 0 ? 0 : (timeout > 24u * 3600 * 1000 ? 24 * 3600 * 1000 : (int)timeout));
     if (r < 0) {
@@ -972,6 +1050,7 @@ static int has_interface(libusb_device_handle *h, int iface, int alt)
 
 API int LIBUSB_CALL libusb_claim_interface(libusb_device_handle *h, int iface)
 {
+    API_LOCK();
     if (iface < 0 || iface >= 32)
         return LIBUSB_ERROR_INVALID_PARAM;
     if (!dev_valid(h->dev))
@@ -984,6 +1063,7 @@ API int LIBUSB_CALL libusb_claim_interface(libusb_device_handle *h, int iface)
 
 API int LIBUSB_CALL libusb_release_interface(libusb_device_handle *h, int iface)
 {
+    API_LOCK();
     if (iface < 0 || iface >= 32)
         return LIBUSB_ERROR_INVALID_PARAM;
     if (!(h->claimed & (1u << iface)))
@@ -997,6 +1077,7 @@ API int LIBUSB_CALL libusb_release_interface(libusb_device_handle *h, int iface)
 
 API int LIBUSB_CALL libusb_set_interface_alt_setting(libusb_device_handle *h, int iface, int alt)
 {
+    API_LOCK();
     if (iface < 0 || iface >= 32 || alt < 0 || alt > 255)
         return LIBUSB_ERROR_INVALID_PARAM;
     if (!(h->claimed & (1u << iface)))
@@ -1009,6 +1090,7 @@ API int LIBUSB_CALL libusb_set_interface_alt_setting(libusb_device_handle *h, in
 
 API int LIBUSB_CALL libusb_get_configuration(libusb_device_handle *h, int *config)
 {
+    API_LOCK();
     unsigned char v = 0;
     int r = libusb_control_transfer(h, LIBUSB_ENDPOINT_IN, LIBUSB_REQUEST_GET_CONFIGURATION, 0, 0, &v, 1,
                                     IO_TIMEOUT_MS);
@@ -1021,12 +1103,14 @@ API int LIBUSB_CALL libusb_get_configuration(libusb_device_handle *h, int *confi
 
 API int LIBUSB_CALL libusb_set_configuration(libusb_device_handle *h, int config)
 {
+    API_LOCK();
     return libusb_control_transfer(h, 0, LIBUSB_REQUEST_SET_CONFIGURATION, (uint16_t)(config < 0 ? 0 : config), 0,
                                    NULL, 0, IO_TIMEOUT_MS);
 }
 
 API int LIBUSB_CALL libusb_kernel_driver_active(libusb_device_handle *h, int iface)
 {
+    API_LOCK();
     (void)h;
     (void)iface;
     return 0;
@@ -1034,6 +1118,7 @@ API int LIBUSB_CALL libusb_kernel_driver_active(libusb_device_handle *h, int ifa
 
 API int LIBUSB_CALL libusb_detach_kernel_driver(libusb_device_handle *h, int iface)
 {
+    API_LOCK();
     (void)h;
     (void)iface;
     return LIBUSB_ERROR_NOT_FOUND;
@@ -1041,6 +1126,7 @@ API int LIBUSB_CALL libusb_detach_kernel_driver(libusb_device_handle *h, int ifa
 
 API int LIBUSB_CALL libusb_attach_kernel_driver(libusb_device_handle *h, int iface)
 {
+    API_LOCK();
     (void)h;
     (void)iface;
     return LIBUSB_ERROR_NOT_FOUND;
@@ -1048,6 +1134,7 @@ API int LIBUSB_CALL libusb_attach_kernel_driver(libusb_device_handle *h, int ifa
 
 API int LIBUSB_CALL libusb_set_auto_detach_kernel_driver(libusb_device_handle *h, int enable)
 {
+    API_LOCK();
     (void)h;
     (void)enable;
     return 0;
@@ -1056,6 +1143,7 @@ API int LIBUSB_CALL libusb_set_auto_detach_kernel_driver(libusb_device_handle *h
 API int LIBUSB_CALL libusb_get_string_descriptor_ascii(libusb_device_handle *h, uint8_t idx, unsigned char *data,
                                                        int length)
 {
+    API_LOCK();
     unsigned char buf[255];
     int r, n = 0;
     uint16_t langid;
@@ -1083,6 +1171,7 @@ API int LIBUSB_CALL libusb_get_string_descriptor_ascii(libusb_device_handle *h, 
 
 API int LIBUSB_CALL libusb_clear_halt(libusb_device_handle *h, unsigned char endpoint)
 {
+    API_LOCK();
     return libusb_control_transfer(h, LIBUSB_RECIPIENT_ENDPOINT, LIBUSB_REQUEST_CLEAR_FEATURE, 0, endpoint, NULL, 0,
                                    IO_TIMEOUT_MS);
 }
@@ -1092,6 +1181,7 @@ API int LIBUSB_CALL libusb_clear_halt(libusb_device_handle *h, unsigned char end
  * gives LIBUSB_ERROR_NOT_FOUND, as libusb reports a re-enumerated device. */
 API int LIBUSB_CALL libusb_reset_device(libusb_device_handle *h)
 {
+    API_LOCK();
     struct libusb_device *dev = h->dev;
     struct link *l = dev->link;
     struct libusb_context *ctx = dev->ctx;
@@ -1150,4 +1240,335 @@ API int LIBUSB_CALL libusb_reset_device(libusb_device_handle *h)
         return LIBUSB_ERROR_NOT_FOUND;
     }
     return 0;
+}
+
+
+API void LIBUSB_CALL libusb_set_log_cb(libusb_context *ctx, libusb_log_cb cb, int mode)
+{
+    API_LOCK();
+
+    (void)ctx;
+    if (mode & (LIBUSB_LOG_CB_GLOBAL | LIBUSB_LOG_CB_CONTEXT))
+        log_cb = cb;
+}
+
+/* ---- topology and endpoints ---------------------------------------------- */
+
+/* The server's devices are listed without the hub they hang on. */
+API libusb_device *LIBUSB_CALL libusb_get_parent(libusb_device *dev)
+{
+    (void)dev;
+    return NULL;
+}
+
+API int LIBUSB_CALL libusb_get_port_path(libusb_context *ctx, libusb_device *dev, uint8_t *path, uint8_t path_length)
+{
+    (void)ctx;
+    return libusb_get_port_numbers(dev, path, path_length);
+}
+
+/* The endpoint's descriptor in the active configuration, as libusb looks it
+ * up (endpoint 0 has none: LIBUSB_ERROR_NOT_FOUND). */
+static int find_endpoint(libusb_device *dev, unsigned char endpoint, struct libusb_endpoint_descriptor *out)
+{
+    struct libusb_config_descriptor *c;
+    int r = libusb_get_active_config_descriptor(dev, &c);
+
+    if (r < 0)
+        return r == LIBUSB_ERROR_NOT_FOUND ? LIBUSB_ERROR_OTHER : r;
+    r = LIBUSB_ERROR_NOT_FOUND;
+    for (int i = 0; i < c->bNumInterfaces && r < 0; i++)
+        for (int a = 0; a < c->interface[i].num_altsetting && r < 0; a++)
+            for (int e = 0; e < c->interface[i].altsetting[a].bNumEndpoints; e++)
+                if (c->interface[i].altsetting[a].endpoint[e].bEndpointAddress == endpoint) {
+                    *out = c->interface[i].altsetting[a].endpoint[e];
+                    out->extra = NULL;
+                    r = 0;
+                    break;
+                }
+    libusb_free_config_descriptor(c);
+    return r;
+}
+
+API int LIBUSB_CALL libusb_get_max_packet_size(libusb_device *dev, unsigned char endpoint)
+{
+    API_LOCK();
+    struct libusb_endpoint_descriptor ep;
+    int r = find_endpoint(dev, endpoint, &ep);
+
+    return r < 0 ? r : ep.wMaxPacketSize & 0x7ff;
+}
+
+API int LIBUSB_CALL libusb_get_max_iso_packet_size(libusb_device *dev, unsigned char endpoint)
+{
+    API_LOCK();
+    struct libusb_endpoint_descriptor ep;
+    int r = find_endpoint(dev, endpoint, &ep);
+
+    if (r < 0)
+        return r;
+    if ((ep.bmAttributes & 3) == LIBUSB_TRANSFER_TYPE_ISOCHRONOUS)
+        return (ep.wMaxPacketSize & 0x7ff) * (1 + ((ep.wMaxPacketSize >> 11) & 3));
+    return ep.wMaxPacketSize & 0x7ff;
+}
+
+/* ---- asynchronous transfers ------------------------------------------------
+ * Control transfers run to completion inside libusb_submit_transfer (the
+ * link carries one transfer at a time anyway); their callbacks run from the
+ * next libusb_handle_events*() call, as libusb promises. Other transfer
+ * types need endpoints the devices do not have. */
+
+static pthread_mutex_t events_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t waiters_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t event_cond = PTHREAD_COND_INITIALIZER;
+static int event_handler_running;
+
+struct transfer_priv {
+    struct libusb_transfer *next;
+    struct libusb_context *ctx;
+};
+
+/* libusb_alloc_transfer() puts our bookkeeping before the public struct. */
+static struct transfer_priv *tpriv(struct libusb_transfer *t)
+{
+    return (struct transfer_priv *)((char *)t - sizeof(struct transfer_priv));
+}
+
+API struct libusb_transfer *LIBUSB_CALL libusb_alloc_transfer(int iso_packets)
+{
+    size_t n = sizeof(struct transfer_priv) + sizeof(struct libusb_transfer) +
+               sizeof(struct libusb_iso_packet_descriptor) * (size_t)(iso_packets > 0 ? iso_packets : 0);
+    char *p;
+
+    if (iso_packets < 0)
+        return NULL;
+    p = calloc(1, n);
+    if (!p)
+        return NULL;
+    ((struct libusb_transfer *)(p + sizeof(struct transfer_priv)))->num_iso_packets = iso_packets;
+    return (struct libusb_transfer *)(p + sizeof(struct transfer_priv));
+}
+
+API void LIBUSB_CALL libusb_free_transfer(struct libusb_transfer *transfer)
+{
+    if (!transfer)
+        return;
+    if (transfer->flags & LIBUSB_TRANSFER_FREE_BUFFER)
+        free(transfer->buffer);
+    free(tpriv(transfer));
+}
+
+API int LIBUSB_CALL libusb_submit_transfer(struct libusb_transfer *transfer)
+{
+    API_LOCK();
+    struct libusb_context *ctx;
+    struct libusb_transfer **tail;
+    uint16_t wLength;
+    int r;
+
+    if (!transfer || !transfer->dev_handle)
+        return LIBUSB_ERROR_INVALID_PARAM;
+    if (transfer->type != LIBUSB_TRANSFER_TYPE_CONTROL)
+        return LIBUSB_ERROR_NOT_SUPPORTED;
+    if (transfer->length < (int)LIBUSB_CONTROL_SETUP_SIZE || !transfer->buffer)
+        return LIBUSB_ERROR_INVALID_PARAM;
+    wLength = get_le16(transfer->buffer + 6);
+    if ((int)wLength > transfer->length - (int)LIBUSB_CONTROL_SETUP_SIZE || wLength > MAX_CONTROL_LEN)
+        return LIBUSB_ERROR_INVALID_PARAM;
+    if (!dev_valid(transfer->dev_handle->dev))
+        return LIBUSB_ERROR_NO_DEVICE;
+    r = libusb_control_transfer(transfer->dev_handle, transfer->buffer[0], transfer->buffer[1],
+                                get_le16(transfer->buffer + 2), get_le16(transfer->buffer + 4),
+                                transfer->buffer + LIBUSB_CONTROL_SETUP_SIZE, wLength, transfer->timeout);
+    transfer->actual_length = r >= 0 ? r : 0;
+    switch (r >= 0 ? 0 : r) {
+    case 0:
+        transfer->status = LIBUSB_TRANSFER_COMPLETED;
+        break;
+    case LIBUSB_ERROR_TIMEOUT:
+        transfer->status = LIBUSB_TRANSFER_TIMED_OUT;
+        break;
+    case LIBUSB_ERROR_PIPE:
+        transfer->status = LIBUSB_TRANSFER_STALL;
+        break;
+    case LIBUSB_ERROR_NO_DEVICE:
+        transfer->status = LIBUSB_TRANSFER_NO_DEVICE;
+        break;
+    case LIBUSB_ERROR_OVERFLOW:
+        transfer->status = LIBUSB_TRANSFER_OVERFLOW;
+        break;
+    default:
+        transfer->status = LIBUSB_TRANSFER_ERROR;
+        break;
+    }
+    ctx = transfer->dev_handle->dev->ctx;
+    tpriv(transfer)->ctx = ctx;
+    tpriv(transfer)->next = NULL;
+    for (tail = &ctx->done_head; *tail; tail = &tpriv(*tail)->next) {
+    }
+    *tail = transfer;
+    pthread_mutex_lock(&waiters_mutex);
+    pthread_cond_broadcast(&event_cond);
+    pthread_mutex_unlock(&waiters_mutex);
+    return 0;
+}
+
+/* Every submitted transfer has already completed. */
+API int LIBUSB_CALL libusb_cancel_transfer(struct libusb_transfer *transfer)
+{
+    (void)transfer;
+    return LIBUSB_ERROR_NOT_FOUND;
+}
+
+/* Runs the callbacks of the completed transfers; waits up to `tv` (NULL:
+ * 60 s, as libusb) for one when there is none. Stops early once
+ * *completed is set. */
+static int run_events(libusb_context *ctx, struct timeval *tv, int *completed)
+{
+    int64_t end = now_ms() + (tv ? (int64_t)tv->tv_sec * 1000 + tv->tv_usec / 1000 : 60000);
+
+    for (;;) {
+        struct libusb_transfer *t;
+
+        {
+            API_LOCK();
+            struct libusb_context *c = ctx_of(ctx);
+
+            if (!c)
+                return LIBUSB_ERROR_INVALID_PARAM;
+            t = c->done_head;
+            c->done_head = NULL;
+        }
+        if (t) {
+            while (t) {
+                struct libusb_transfer *next = tpriv(t)->next;
+                int free_it = t->flags & LIBUSB_TRANSFER_FREE_TRANSFER;
+
+                if (t->callback)
+                    t->callback(t);
+                if (free_it)
+                    libusb_free_transfer(t);
+                t = next;
+            }
+            return 0;
+        }
+        if ((completed && *completed) || now_ms() >= end)
+            return 0;
+        sleep_ms(5);
+    }
+}
+
+API int LIBUSB_CALL libusb_handle_events_timeout_completed(libusb_context *ctx, struct timeval *tv, int *completed)
+{
+    return run_events(ctx, tv, completed);
+}
+
+API int LIBUSB_CALL libusb_handle_events_timeout(libusb_context *ctx, struct timeval *tv)
+{
+    return run_events(ctx, tv, NULL);
+}
+
+API int LIBUSB_CALL libusb_handle_events(libusb_context *ctx)
+{
+    return run_events(ctx, NULL, NULL);
+}
+
+API int LIBUSB_CALL libusb_handle_events_completed(libusb_context *ctx, int *completed)
+{
+    return run_events(ctx, NULL, completed);
+}
+
+API int LIBUSB_CALL libusb_handle_events_locked(libusb_context *ctx, struct timeval *tv)
+{
+    return run_events(ctx, tv, NULL);
+}
+
+/* No timeouts are ever pending (transfers finish when submitted). */
+API int LIBUSB_CALL libusb_get_next_timeout(libusb_context *ctx, struct timeval *tv)
+{
+    (void)ctx;
+    (void)tv;
+    return 0;
+}
+
+API int LIBUSB_CALL libusb_pollfds_handle_timeouts(libusb_context *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+/* The events lock and the event waiters, for programs that run their own
+ * event loop across threads. */
+API int LIBUSB_CALL libusb_try_lock_events(libusb_context *ctx)
+{
+    (void)ctx;
+    if (pthread_mutex_trylock(&events_mutex) != 0)
+        return 1;
+    event_handler_running = 1;
+    return 0;
+}
+
+API void LIBUSB_CALL libusb_lock_events(libusb_context *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&events_mutex);
+    event_handler_running = 1;
+}
+
+API void LIBUSB_CALL libusb_unlock_events(libusb_context *ctx)
+{
+    (void)ctx;
+    event_handler_running = 0;
+    pthread_mutex_unlock(&events_mutex);
+    pthread_mutex_lock(&waiters_mutex);
+    pthread_cond_broadcast(&event_cond);
+    pthread_mutex_unlock(&waiters_mutex);
+}
+
+API int LIBUSB_CALL libusb_event_handling_ok(libusb_context *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+API int LIBUSB_CALL libusb_event_handler_active(libusb_context *ctx)
+{
+    (void)ctx;
+    return event_handler_running;
+}
+
+API void LIBUSB_CALL libusb_interrupt_event_handler(libusb_context *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&waiters_mutex);
+    pthread_cond_broadcast(&event_cond);
+    pthread_mutex_unlock(&waiters_mutex);
+}
+
+API void LIBUSB_CALL libusb_lock_event_waiters(libusb_context *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&waiters_mutex);
+}
+
+API void LIBUSB_CALL libusb_unlock_event_waiters(libusb_context *ctx)
+{
+    (void)ctx;
+    pthread_mutex_unlock(&waiters_mutex);
+}
+
+/* Called with the waiters lock held; 0 when woken, 1 on timeout. */
+API int LIBUSB_CALL libusb_wait_for_event(libusb_context *ctx, struct timeval *tv)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    if (!tv) {
+        pthread_cond_wait(&event_cond, &waiters_mutex);
+        return 0;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += tv->tv_sec + (ts.tv_nsec / 1000 + tv->tv_usec) / 1000000;
+    ts.tv_nsec = ((ts.tv_nsec / 1000 + tv->tv_usec) % 1000000) * 1000;
+    return pthread_cond_timedwait(&event_cond, &waiters_mutex, &ts) == 0 ? 0 : 1;
 }

@@ -46,10 +46,14 @@ int main(void)
     CHECK(WEXITSTATUS(st) == 127);
     CHECK(strstr(out, "dfu-util is not installed") != NULL);
 
-    /* no server: dfu-util finds nothing (exit 74 is its "no device") */
+    /* no server: dfu-util finds nothing, and stderr has exactly one line
+     * from the library naming the address it tried */
     rig_stop(&rig);
-    snprintf(cmd, sizeof(cmd), "DFUBOOT_USBIP=127.0.0.1:1 %s/bin/vboard-dfu-util -l 2>&1", build);
+    snprintf(cmd, sizeof(cmd), "DFUBOOT_USBIP=127.0.0.1:1 %s/bin/vboard-dfu-util -l 2>&1 >/dev/null", build);
     st = run_command(cmd, out, sizeof(out));
+    printf("stderr of -l without a server:\n%s", out);
     CHECK(strstr(out, "Found DFU") == NULL);
+    CHECK(strstr(out, "no USB/IP server at 127.0.0.1:1 (Connection refused)") != NULL);
+    CHECK(strchr(out, '\n') != NULL && strchr(out, '\n')[1] == '\0'); /* one line */
     CHECK_DONE();
 }

@@ -85,6 +85,61 @@ static void test_descriptors(libusb_device *dev)
     libusb_free_config_descriptor(cfg);
 }
 
+static int async_calls;
+static libusb_context *shim_ctx;
+
+static void LIBUSB_CALL async_done(struct libusb_transfer *t)
+{
+    async_calls++;
+    *(int *)t->user_data = 1;
+}
+
+/* An asynchronous control transfer completes through the event functions;
+ * what an endpoint-0-only device cannot do says so. */
+static void test_async_and_unsupported(libusb_device *dev, libusb_device_handle *h)
+{
+    struct libusb_transfer *t = libusb_alloc_transfer(0);
+    unsigned char buf[LIBUSB_CONTROL_SETUP_SIZE + 64];
+    struct timeval tv = { 1, 0 };
+    int done = 0, n = -1;
+
+    REQ(t != NULL);
+    libusb_fill_control_setup(buf, 0xC0, 0x06, 3, 0, 64);
+    libusb_fill_control_transfer(t, h, buf, async_done, &done, 1000);
+    CHECK_EQ(libusb_submit_transfer(t), 0);
+    CHECK_EQ(async_calls, 0); /* callbacks run from the event functions only */
+    CHECK_EQ(libusb_handle_events_timeout_completed(shim_ctx, &tv, &done), 0);
+    CHECK_EQ(done, 1);
+    CHECK_EQ(t->status, LIBUSB_TRANSFER_COMPLETED);
+    CHECK_EQ(t->actual_length, 64);
+    CHECK_EQ(libusb_control_transfer_get_data(t)[5], (uint8_t)(5 * 7 + 3));
+    libusb_fill_control_setup(buf, 0x40, 0x03, 0, 0, 0);
+    libusb_fill_control_transfer(t, h, buf, async_done, &done, 1000);
+    done = 0;
+    CHECK_EQ(libusb_submit_transfer(t), 0);
+    CHECK_EQ(libusb_handle_events_completed(shim_ctx, &done), 0);
+    CHECK_EQ(t->status, LIBUSB_TRANSFER_STALL);
+    t->type = LIBUSB_TRANSFER_TYPE_BULK;
+    CHECK_EQ(libusb_submit_transfer(t), LIBUSB_ERROR_NOT_SUPPORTED);
+    libusb_free_transfer(t);
+
+    CHECK_EQ(libusb_bulk_transfer(h, 0x81, buf, 64, &n, 100), LIBUSB_ERROR_NOT_SUPPORTED);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(libusb_interrupt_transfer(h, 0x81, buf, 64, &n, 100), LIBUSB_ERROR_NOT_SUPPORTED);
+    CHECK_EQ(libusb_get_max_packet_size(dev, 0x81), LIBUSB_ERROR_NOT_FOUND);
+    CHECK(libusb_get_parent(dev) == NULL);
+    struct libusb_bos_descriptor *bos = (void *)1;
+    CHECK_EQ(libusb_get_bos_descriptor(h, &bos), LIBUSB_ERROR_NOT_SUPPORTED);
+    CHECK(bos == NULL);
+    CHECK(libusb_get_pollfds(NULL) == NULL);
+    CHECK_EQ(libusb_hotplug_register_callback(NULL, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED, 0, LIBUSB_HOTPLUG_MATCH_ANY,
+                                              LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY, NULL, NULL, NULL),
+             LIBUSB_ERROR_NOT_SUPPORTED);
+    CHECK_EQ(libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG), 0);
+    CHECK_EQ(libusb_setlocale("en_US.UTF-8"), 0);
+    CHECK_EQ(libusb_setlocale("de"), LIBUSB_ERROR_NOT_FOUND);
+}
+
 static void test_transfers(libusb_device *dev)
 {
     libusb_device_handle *h;
@@ -113,6 +168,19 @@ static void test_transfers(libusb_device *dev)
     CHECK_EQ(libusb_control_transfer(h, 0xC0, 0x04, 0, 0, buf, 8, 200), LIBUSB_ERROR_TIMEOUT);
     CHECK_EQ(libusb_control_transfer(h, 0xC0, 0x06, 1, 0, buf, 64, 1000), 64);
     CHECK_EQ(buf[10], (uint8_t)(10 * 7 + 1));
+
+    /* longer than usbfs allows: refused before anything is sent, and the
+     * link stays usable */
+    {
+        static unsigned char big[8192];
+        uint32_t setups = dev_snapshot().setups;
+
+        CHECK_EQ(libusb_control_transfer(h, 0x21, 0x01, 0, 0, big, 8192, 1000), LIBUSB_ERROR_INVALID_PARAM);
+        CHECK_EQ(libusb_control_transfer(h, 0xC0, 0x02, 0, 0, big, 4097, 1000), LIBUSB_ERROR_INVALID_PARAM);
+        CHECK_EQ(dev_snapshot().setups, setups);
+        CHECK_EQ(libusb_control_transfer(h, 0xC0, 0x02, 0, 0, buf, 4096, 1000), 4096);
+    }
+    test_async_and_unsupported(dev, h);
 
     CHECK_EQ(libusb_set_interface_alt_setting(h, 0, 1), LIBUSB_ERROR_NOT_FOUND); /* not claimed */
     CHECK_EQ(libusb_claim_interface(h, 3), LIBUSB_ERROR_NOT_FOUND);
@@ -153,6 +221,7 @@ int main(void)
     setenv("DFUBOOT_USBIP", addr, 1);
     CHECK(strcmp(libusb_get_version()->rc, "-usbip") == 0); /* ours, not the system's */
     REQ(libusb_init(&ctx) == 0);
+    shim_ctx = ctx;
     CHECK_EQ(libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL, 0), 0);
     CHECK(strcmp(libusb_error_name(LIBUSB_ERROR_PIPE), "LIBUSB_ERROR_PIPE") == 0);
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Figures of the nRF5 port on the emulated chip (machine qemu-nrf51):
+#   bench/silicon/bench_silicon.sh BUILD_DIR
+# - the bootloader's text/data/bss with its crypto (RSA-2048 + ECDSA P-256)
+#   and with RSA-2048 only;
+# - its peak stack during a boot that swaps (TEST) and validates RSA-2048
+#   signatures (RAM painted with a pattern through gdb-multiarch);
+# - guest instructions (QEMU -icount) from reset until hello_world has
+#   printed its line, for a TEST swap of a 400 KiB image.
+# Prints a table and `result: <key> <number>` lines.
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+images=$build/images/qemu-nrf51
+bin=$build/bin
+key=$root/keys/dev-rsa-2048.pem
+work=$(mktemp -d "${TMPDIR:-/tmp}/dfuboot-bench-silicon.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+[ -e "$images/bootloader.elf" ] || { echo "silicon: $images not built, section skipped"; exit 0; }
+
+size_of() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1, $2, $3 }'; }
+read -r t d b < <(size_of "$images/bootloader.elf")
+read -r rt rd rb < <(size_of "$images/bootloader-rsa-only.elf")
+echo "| nRF5 bootloader (Cortex-M0, -Os) | text | data | bss |"
+echo "|---|---|---|---|"
+echo "| RSA-2048 + ECDSA P-256 + SHA-256 | $t | $d | $b |"
+echo "| RSA-2048 only | $rt | $rd | $rb |"
+echo "result: nrf5_bootloader_text $t"
+echo "result: nrf5_bootloader_data $d"
+echo "result: nrf5_bootloader_bss $b"
+echo "result: nrf5_bootloader_rsa_only_text $rt"
+echo "result: nrf5_bootloader_rsa_only_data $rd"
+echo "result: nrf5_bootloader_rsa_only_bss $rb"
+
+# a flash with the DFU sample in slot0 and an upgrade request for IMAGE_BIN
+pending_flash() {
+  local f=$1 payload=$2
+  rm -f "$f" "$f.layout"
+  "$bin/vboard" create "$f" --machine qemu-nrf51 >/dev/null
+  "$bin/vboard" flash "$f" --partition mcuboot "$images/bootloader.bin" >/dev/null
+  "$bin/vboard" flash "$f" --partition slot0 "$images/dfu.signed.bin" >/dev/null
+  "$bin/dfuimg" sign -k "$key" -H 0x200 --pad-header --align 4 -v 2.0.0 -S $((0x76000 - 0x1000)) --pad \
+    "$payload" "$work/req.bin" >/dev/null 2>&1
+  "$bin/vboard" flash "$f" --offset $((0x82000 + 0x1000)) "$work/req.bin" >/dev/null
+}
+
+# peak stack of the bootloader (TEST swap, RSA-2048)
+if command -v gdb-multiarch >/dev/null; then
+  pending_flash "$work/stack.bin" "$images/hello_world.bin"
+  lo=$(arm-none-eabi-nm "$images/bootloader.elf" | awk '$3 == "__stack_limit" { print "0x" $1 }')
+  hi=$(arm-none-eabi-nm "$images/bootloader.elf" | awk '$3 == "__stack_top" { print "0x" $1 }')
+  python3 -c "import sys; sys.stdout.buffer.write(b'\xa5' * ($hi - $lo))" > "$work/pattern.bin"
+  qemu-system-arm -M microbit -global nrf51-soc.flash-size=0x100000 -global nrf51-soc.sram-size=0x40000 \
+    -icount shift=6,align=off,sleep=off -display none -nodefaults -S -gdb "unix:$work/gdb,server=on,wait=off" \
+    </dev/null >/dev/null 2>&1 &
+  qpid=$!
+  for _ in $(seq 100); do [ -S "$work/gdb" ] && break; sleep 0.05; done
+  gdb-multiarch -batch -ex "set pagination off" -ex "target remote $work/gdb" -ex "restore $work/stack.bin binary 0" \
+    -ex "monitor system_reset" -ex "restore $work/pattern.bin binary $lo" -ex "break nrf5_jump" -ex continue \
+    -ex "dump binary memory $work/ram.bin $lo $hi" -ex kill "$images/bootloader.elf" >/dev/null 2>&1 || true
+  kill "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true
+  stack=$(python3 -c "
+import sys
+d = open('$work/ram.bin', 'rb').read()
+i = 0
+while i < len(d) and d[i] == 0xa5: i += 1
+print(len(d) - i)" 2>/dev/null || echo 0)
+  echo "| bootloader peak stack (TEST swap, RSA-2048) | $stack B; static RAM $((d + b)) B; total $((stack + d + b)) B |"
+  echo "result: nrf5_bootloader_stack_peak $stack"
+  echo "result: nrf5_bootloader_ram_total $((stack + d + b))"
+fi
+
+# reset to hello_world's line, TEST swap of a 400 KiB image (hello_world's
+# code, padded to 400 KiB of payload)
+python3 -c "
+import sys
+d = open('$images/hello_world.bin', 'rb').read()
+sys.stdout.buffer.write(d + b'\0' * (400 * 1024 - 0x200 - len(d)))" > "$work/hello400.bin"
+pending_flash "$work/swap.bin" "$work/hello400.bin"
+"$bin/vboard" run "$work/swap.bin" --stats "$work/stats.json" > "$work/console.log" 2>&1 &
+vpid=$!
+for _ in $(seq 1200); do grep -q "Hello World!" "$work/console.log" && break; sleep 0.1; done
+kill -TERM "$vpid"; wait "$vpid" || true
+insns=$(sed -n 's/.*"guest_instructions": \([0-9]*\).*/\1/p' "$work/stats.json")
+grep -q "Swap type: test" "$work/console.log" && grep -q "Hello World!" "$work/console.log" || insns=0
+echo "| reset to hello_world's line, TEST swap of a 400 KiB image | $insns guest instructions (hello_world idles after its line) |"
+echo "result: nrf5_test_swap_400k_instructions ${insns:-0}"

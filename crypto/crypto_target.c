@@ -1,0 +1,193 @@
+/* Image crypto adapter for firmware: mbedTLS 2.28 built from Debian's
+ * source for the target with crypto/mbedtls_target_config.h (verify only).
+ * mbedTLS allocates its big numbers from a static heap; one verification
+ * at a time uses it (the bootloader and the DFU class are single-threaded
+ * in their crypto use). Ed25519 is not built for the target: images signed
+ * with it are refused as unsupported (DFB_ENOTSUP). */
+#include <string.h>
+
+#include <mbedtls/asn1.h>
+#include <mbedtls/bignum.h>
+#include <mbedtls/memory_buffer_alloc.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/rsa.h>
+#include <mbedtls/sha256.h>
+#ifndef DFUBOOT_CRYPTO_RSA_ONLY
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/ecp.h>
+#endif
+
+#include "common/errors.h"
+#include "crypto/crypto.h"
+
+/* Measured on the Cortex-M0 (allocator headers included): RSA-2048
+ * verification fails with 5,120 B and passes with 5,248 B; ECDSA P-256
+ * needs less. 5.5 KiB leaves a margin (docs/port-nrf5.md). */
+#ifndef CRYPTO_TARGET_HEAP_SIZE
+#define CRYPTO_TARGET_HEAP_SIZE 5632u
+#endif
+
+static unsigned char heap[CRYPTO_TARGET_HEAP_SIZE] __attribute__((aligned(8)));
+static int heap_ready;
+
+_Static_assert(sizeof(mbedtls_sha256_context) <= IMAGE_SHA256_CTX_SIZE, "SHA-256 context too large");
+
+static mbedtls_sha256_context *sha_ctx(struct image_sha256_ctx *ctx)
+{
+    return (mbedtls_sha256_context *)(void *)ctx->u.bytes;
+}
+
+static int target_sha256_init(struct image_sha256_ctx *ctx)
+{
+    mbedtls_sha256_init(sha_ctx(ctx));
+    return mbedtls_sha256_starts_ret(sha_ctx(ctx), 0) == 0 ? DFB_OK : DFB_EIO;
+}
+
+static int target_sha256_update(struct image_sha256_ctx *ctx, const void *data, size_t len)
+{
+    return mbedtls_sha256_update_ret(sha_ctx(ctx), data, len) == 0 ? DFB_OK : DFB_EIO;
+}
+
+static int target_sha256_finish(struct image_sha256_ctx *ctx, uint8_t digest[IMAGE_SHA256_SIZE])
+{
+    int rc = mbedtls_sha256_finish_ret(sha_ctx(ctx), digest);
+
+    mbedtls_sha256_free(sha_ctx(ctx));
+    return rc == 0 ? DFB_OK : DFB_EIO;
+}
+
+/* Reads the INTEGER at *p as a big-endian magnitude (leading zeros kept by
+ * mbedtls_rsa_import_raw's own parsing). */
+static int get_integer(unsigned char **p, const unsigned char *end, const unsigned char **val, size_t *len)
+{
+    if (mbedtls_asn1_get_tag(p, end, len, MBEDTLS_ASN1_INTEGER) != 0)
+        return DFB_EINVAL;
+    *val = *p;
+    *p += *len;
+    return DFB_OK;
+}
+
+static int target_rsa_pss_verify(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE],
+                                 const uint8_t *sig, size_t sig_len)
+{
+    /* PKCS#1 RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
+    unsigned char *p = (unsigned char *)key;
+    const unsigned char *end = key + key_len;
+    const unsigned char *n, *e;
+    size_t len, n_len, e_len;
+    mbedtls_rsa_context rsa;
+    int rc = DFB_OK;
+
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        p + len != end || get_integer(&p, end, &n, &n_len) != DFB_OK || get_integer(&p, end, &e, &e_len) != DFB_OK ||
+        p != end)
+        return DFB_EINVAL;
+    mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
+    /* A public key needs only N, E and the length: mbedtls_rsa_complete()
+     * would link the private-key code (prime deduction, CRT) for nothing. */
+    if (mbedtls_mpi_read_binary(&rsa.N, n, n_len) != 0 || mbedtls_mpi_read_binary(&rsa.E, e, e_len) != 0)
+        rc = DFB_EINVAL;
+    rsa.len = mbedtls_mpi_size(&rsa.N);
+    if (rc == DFB_OK && mbedtls_rsa_check_pubkey(&rsa) != 0)
+        rc = DFB_EINVAL;
+    if (rc == DFB_OK && mbedtls_rsa_get_len(&rsa) != sig_len)
+        rc = DFB_ESIG;
+    if (rc == DFB_OK &&
+        mbedtls_rsa_rsassa_pss_verify_ext(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256,
+                                          IMAGE_SHA256_SIZE, digest, MBEDTLS_MD_SHA256, 32, sig) != 0)
+        rc = DFB_ESIG;
+    mbedtls_rsa_free(&rsa);
+    return rc;
+}
+
+#ifndef DFUBOOT_CRYPTO_RSA_ONLY
+/* SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier { id-ecPublicKey,
+ * prime256v1 }, BIT STRING point } -> the point's bytes. */
+static int p256_spki_point(const uint8_t *key, size_t key_len, const unsigned char **point, size_t *point_len)
+{
+    unsigned char *p = (unsigned char *)key;
+    const unsigned char *end = key + key_len;
+    mbedtls_asn1_buf alg, params;
+    size_t len;
+
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+        p + len != end || mbedtls_asn1_get_alg(&p, end, &alg, &params) != 0)
+        return DFB_EINVAL;
+    if (MBEDTLS_OID_CMP(MBEDTLS_OID_EC_ALG_UNRESTRICTED, &alg) != 0 || params.tag != MBEDTLS_ASN1_OID ||
+        MBEDTLS_OID_CMP(MBEDTLS_OID_EC_GRP_SECP256R1, &params) != 0)
+        return DFB_ESIG; /* a key, but not a P-256 one */
+    if (mbedtls_asn1_get_bitstring_null(&p, end, &len) != 0 || p + len != end)
+        return DFB_EINVAL;
+    *point = p;
+    *point_len = len;
+    return DFB_OK;
+}
+
+/* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, zero padding after it tolerated. */
+static int p256_signature(const uint8_t *sig, size_t sig_len, mbedtls_mpi *r, mbedtls_mpi *s)
+{
+    unsigned char *p = (unsigned char *)sig;
+    const unsigned char *end = sig + sig_len;
+    size_t len;
+
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+        return DFB_ESIG;
+    end = p + len;
+    if (mbedtls_asn1_get_mpi(&p, end, r) != 0 || mbedtls_asn1_get_mpi(&p, end, s) != 0 || p != end)
+        return DFB_ESIG;
+    for (const uint8_t *pad = end; pad < sig + sig_len; pad++) {
+        if (*pad != 0)
+            return DFB_ESIG;
+    }
+    return DFB_OK;
+}
+
+static int target_ecdsa_p256_verify(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE],
+                                    const uint8_t *sig, size_t sig_len)
+{
+    const unsigned char *point;
+    size_t point_len;
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point q;
+    mbedtls_mpi r, s;
+    int rc = p256_spki_point(key, key_len, &point, &point_len);
+
+    if (rc != DFB_OK)
+        return rc;
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    if (mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+        mbedtls_ecp_point_read_binary(&grp, &q, point, point_len) != 0 || mbedtls_ecp_check_pubkey(&grp, &q) != 0)
+        rc = DFB_EINVAL;
+    if (rc == DFB_OK)
+        rc = p256_signature(sig, sig_len, &r, &s);
+    if (rc == DFB_OK && mbedtls_ecdsa_verify(&grp, digest, IMAGE_SHA256_SIZE, &q, &r, &s) != 0)
+        rc = DFB_ESIG;
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_group_free(&grp);
+    return rc;
+}
+#endif
+
+static const struct image_crypto target_crypto = {
+    .sha256_init = target_sha256_init,
+    .sha256_update = target_sha256_update,
+    .sha256_finish = target_sha256_finish,
+    .rsa_pss_verify = target_rsa_pss_verify,
+#ifndef DFUBOOT_CRYPTO_RSA_ONLY
+    .ecdsa_p256_verify = target_ecdsa_p256_verify,
+#endif
+};
+
+const struct image_crypto *crypto_adapter(void)
+{
+    if (!heap_ready) {
+        mbedtls_memory_buffer_alloc_init(heap, sizeof(heap));
+        heap_ready = 1;
+    }
+    return &target_crypto;
+}

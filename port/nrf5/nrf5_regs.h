@@ -1,0 +1,60 @@
+/* The few nRF51/nRF52 and Cortex-M registers the port touches. Addresses
+ * and bits are the same on the nRF51822 (QEMU's microbit) and the nRF52840
+ * for everything used here. */
+#ifndef DFUBOOT_PORT_NRF5_NRF5_REGS_H
+#define DFUBOOT_PORT_NRF5_NRF5_REGS_H
+
+#include <stdint.h>
+
+#define NRF5_REG(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+/* FICR: code page size and count (1 KiB x 1024 on QEMU's enlarged model) */
+#define FICR_CODEPAGESIZE NRF5_REG(0x10000010u)
+#define FICR_CODESIZE NRF5_REG(0x10000014u)
+
+/* NVMC */
+#define NVMC_READY NRF5_REG(0x4001E400u)
+#define NVMC_CONFIG NRF5_REG(0x4001E504u)
+#define NVMC_ERASEPAGE NRF5_REG(0x4001E508u)
+#define NVMC_CONFIG_REN 0u
+#define NVMC_CONFIG_WEN 1u
+#define NVMC_CONFIG_EEN 2u
+
+/* UART0 (the nRF51 UART; UARTE0 on the nRF52 has the same legacy registers) */
+#define UART0_BASE 0x40002000u
+#define UART0_TASKS_STARTRX NRF5_REG(UART0_BASE + 0x000u)
+#define UART0_TASKS_STARTTX NRF5_REG(UART0_BASE + 0x008u)
+#define UART0_EVENTS_RXDRDY NRF5_REG(UART0_BASE + 0x108u)
+#define UART0_EVENTS_TXDRDY NRF5_REG(UART0_BASE + 0x11Cu)
+#define UART0_ENABLE NRF5_REG(UART0_BASE + 0x500u)
+#define UART0_PSELTXD NRF5_REG(UART0_BASE + 0x50Cu)
+#define UART0_PSELRXD NRF5_REG(UART0_BASE + 0x514u)
+#define UART0_RXD NRF5_REG(UART0_BASE + 0x518u)
+#define UART0_TXD NRF5_REG(UART0_BASE + 0x51Cu)
+#define UART0_BAUDRATE NRF5_REG(UART0_BASE + 0x524u)
+#define UART_ENABLE_ENABLED 4u
+#define UART_BAUDRATE_115200 0x01D7E000u
+
+/* TIMER0: 16 MHz base clock */
+#define TIMER0_BASE 0x40008000u
+#define TIMER0_TASKS_START NRF5_REG(TIMER0_BASE + 0x000u)
+#define TIMER0_TASKS_STOP NRF5_REG(TIMER0_BASE + 0x004u)
+#define TIMER0_TASKS_CLEAR NRF5_REG(TIMER0_BASE + 0x00Cu)
+#define TIMER0_TASKS_CAPTURE0 NRF5_REG(TIMER0_BASE + 0x040u)
+#define TIMER0_MODE NRF5_REG(TIMER0_BASE + 0x504u)
+#define TIMER0_BITMODE NRF5_REG(TIMER0_BASE + 0x508u)
+#define TIMER0_PRESCALER NRF5_REG(TIMER0_BASE + 0x510u)
+#define TIMER0_CC0 NRF5_REG(TIMER0_BASE + 0x540u)
+#define TIMER_BITMODE_32 3u
+#define TIMER_PRESCALER_1MHZ 4u /* 16 MHz / 2^4 */
+
+/* GPIO (the button) */
+#define GPIO_IN NRF5_REG(0x50000510u)
+
+/* System control block */
+#define SCB_VTOR NRF5_REG(0xE000ED08u)
+#define SCB_AIRCR NRF5_REG(0xE000ED0Cu)
+#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
+#define SCB_AIRCR_SYSRESETREQ (1u << 2)
+
+#endif
