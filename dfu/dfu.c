@@ -381,6 +381,8 @@ int dfu_task(struct dfu *d)
         d->prog_left = 0;
         if (start_writer(cfg, &d->sw) != DFB_OK)
             task_fail(d, epoch, DFU_ERR_ADDRESS);
+        stream_writer_skip_erased(&d->sw, d->slot1_erased);
+        d->slot1_erased = 0;
     }
     if (d->tail != d->head) {
         uint8_t b = d->tail % cfg->buffer_count;
@@ -602,6 +604,17 @@ const struct usbd_interface *dfu_runtime_interface(struct dfu *d)
 const struct usbd_device_info *dfu_mode_descriptors(struct dfu *d)
 {
     return &d->dfu_info;
+}
+
+int dfu_download_idle(const struct dfu *d)
+{
+    return (d->state < DFU_DNLOAD_SYNC || d->state > DFU_MANIFEST_WAIT_RESET) && d->tail == d->head &&
+           d->manifest_epoch == d->manifest_done;
+}
+
+void dfu_slot1_erased(struct dfu *d)
+{
+    d->slot1_erased = 1;
 }
 
 enum dfu_state dfu_state(const struct dfu *d)

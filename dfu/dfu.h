@@ -187,6 +187,7 @@ struct dfu {
     volatile uint8_t task_status;    /* enum dfu_status of the task's download */
     volatile uint16_t task_status_epoch; /* ... valid for this download */
     volatile uint16_t manifest_done;     /* download whose manifestation finished */
+    uint8_t slot1_erased;       /* dfu_slot1_erased(): for the next download */
     struct stream_writer sw;
     /* constant after dfu_init */
     uint8_t func_desc[DFU_FUNC_DESC_LEN];
@@ -213,6 +214,17 @@ const struct usbd_device_info *dfu_mode_descriptors(struct dfu *dfu);
  * needs, manifestation). Returns 1 while work remains (call again soon),
  * 0 when idle: only then may the application reset the board. */
 int dfu_task(struct dfu *dfu);
+
+/* From the main loop: nothing is being downloaded (no download state, no
+ * queued block, no manifestation pending). Only then may the application
+ * touch slot1 itself (pre-erase, boot/boot_preerase.h). */
+int dfu_download_idle(const struct dfu *dfu);
+
+/* From the main loop: the application has erased slot1 (a completed
+ * pre-erase). The next download then skips erasing the sectors that read
+ * erased, and only programs (stream_writer_skip_erased). Consumed by that
+ * download. */
+void dfu_slot1_erased(struct dfu *dfu);
 
 /* State for the application and tests. */
 enum dfu_state dfu_state(const struct dfu *dfu);

@@ -7,6 +7,7 @@
  * Its main loop is the one usb/usb_dc.h asks for: controller events come
  * in through board_wait() (interrupts on a microcontroller) and only queue
  * work; dfu_task() does the flash work between them. */
+#include "boot/boot_preerase.h"
 #include "boot/boot_trailer.h"
 #include "common/errors.h"
 #include "dfu/dfu.h"
@@ -40,6 +41,8 @@ struct app {
     struct dfu dfu;
     struct dfu_config cfg;
     struct image_size_probe probe;
+    struct boot_preerase preerase; /* zero: not started since power-up */
+    int preerased;                 /* slot1 erased, told to the class */
     uint8_t buffers[BLOCK_BUFFERS * TRANSFER_SIZE];
 };
 
@@ -52,6 +55,30 @@ static int manifest(void *ctx, int permanent)
     struct app *a = ctx;
 
     return boot_request_upgrade(&a->slots, permanent);
+}
+
+/* The main loop's background work on slot1: once the running image is
+ * confirmed (or after a revert), erase the unneeded image in slot1, one
+ * sector per call, so the next download only programs. Returns 1 while
+ * there is more to do. */
+static int preerase_step(struct app *a)
+{
+    int rc;
+
+    if (!dfu_download_idle(&a->dfu)) {
+        /* a download writes slot1: start over once it has ended */
+        a->preerased = 0;
+        a->preerase = (struct boot_preerase){ 0 };
+        return 0;
+    }
+    if (a->preerased)
+        return 0;
+    rc = boot_preerase_step(&a->slots, &a->preerase);
+    if (rc == 0) {
+        a->preerased = 1;
+        dfu_slot1_erased(&a->dfu);
+    }
+    return rc == 1;
 }
 
 /* From a controller event, per block: the image's size, from its header
@@ -142,6 +169,9 @@ int main(void)
     board_log("main", "This device supports USB DFU class.");
     for (;;) {
         int busy = dfu_task(&a->dfu);
+
+        if (!busy && a->reboot_at == 0)
+            busy = preerase_step(a);
 
         if (board_wait(busy ? 0 : a->reboot_at ? 20 : 100) < 0)
             board_halt("USB controller failed");
