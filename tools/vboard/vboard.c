@@ -588,7 +588,8 @@ static const char *recorded_machine(const char *flash, const char *wanted)
 static int run_qemu(const struct args *a, const struct flash_layout *l)
 {
     struct vboard_qemu_run run = {
-        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .stats = a->stats, .cut_after = a->cut_after,
+        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .usbip_fd = -1, .stats = a->stats,
+        .cut_after = a->cut_after,
     };
     struct stat st;
     char why[160];
@@ -603,6 +604,8 @@ static int run_qemu(const struct args *a, const struct flash_layout *l)
     lock_flash(run.flash_fd, a->pos[0]);
     if (fstat(run.flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
         fail("%s: size does not match layout %s (%u bytes)", a->pos[0], l->name, l->geo.size);
+    if (a->usbip)
+        run.usbip_fd = listen_usbip(a->usbip);
     return vboard_qemu_run(&run);
 }
 

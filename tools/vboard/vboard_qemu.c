@@ -14,12 +14,24 @@
  * and stops, as the host machine's atomic cut does. QEMU programs each word
  * atomically, so there are no torn writes to emulate (--torn is refused).
  *
+ * USB (--usbip): the firmware's USB core speaks the UART link on the UART
+ * (docs/uart-link.md). The link's host side, the USB/IP bridge, runs in a
+ * thread of its own: a request it sends waits for the chip's reply, and the
+ * chip may be stopped meanwhile (a watchpoint, a reset, a flash save) by
+ * this main thread, which must stay free to restart it. vboard links the
+ * bridge and not the device core (the bridge implements the core's usbd_*
+ * entry points). The bridge owns QEMU's UART stream: it prints the console
+ * text between frames; a new QEMU process gives it a new stream, and a
+ * guest reset is the device restarting (its STATE frame), after which the
+ * bridge offers the device again.
+ *
  * Nothing here waits on wall-clock time except QEMU's start-up. */
 #include "tools/vboard/vboard_qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +45,8 @@
 #include <unistd.h>
 
 #include "port/nrf5/nrf5_retained.h"
+#include "port/posix/usbip/usbip_uart_bridge.h"
+#include "port/uartlink/uartlink.h"
 
 #define QEMU_PROGRAM "qemu-system-arm"
 #define QEMU_PACKAGE "qemu-system-arm"
@@ -61,6 +75,10 @@ struct qemu {
     char dir[64];
     char rx[8192]; /* gdb receive buffer */
     size_t rx_len;
+    /* without --usbip: separates the console text from the UART link's
+     * frames (the DFU sample's device side announces itself anyway) */
+    struct uartlink_dec console;
+    uint8_t console_frame[64];
 };
 
 static int wake_pipe[2] = { -1, -1 };
@@ -368,6 +386,97 @@ static uint64_t qmp_icount(struct qemu *q)
     return strtoull(p + 9, NULL, 10);
 }
 
+/* ---- the USB/IP bridge to the UART link ------------------------------------- */
+
+struct bridge {
+    struct usbip_uart_bridge *b;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int running;
+    int stop;       /* under lock */
+    int new_uart;   /* under lock: a stream of a new QEMU for the bridge, or -1 */
+};
+
+static void *bridge_main(void *arg)
+{
+    struct bridge *br = arg;
+
+    for (;;) {
+        int stop, fd, r;
+
+        pthread_mutex_lock(&br->lock);
+        stop = br->stop;
+        fd = br->new_uart;
+        br->new_uart = -1;
+        pthread_mutex_unlock(&br->lock);
+        if (stop)
+            break;
+        if (fd >= 0)
+            usbip_uart_bridge_set_uart(br->b, fd);
+        /* the timeout only bounds how late a new stream or the stop is seen */
+        r = usbip_uart_bridge_poll(br->b, 100);
+        if (r < 0 && r != -EPIPE) {
+            say("USB/IP bridge: %s", strerror(-r));
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Opens the bridge's USB/IP server on the listening socket and starts its
+ * thread (signals stay with the main thread). */
+static int bridge_start(struct bridge *br, int listen_fd)
+{
+    struct usbip_uart_bridge_config cfg = { .uart_fd = -1, .listen_fd = listen_fd, .port = -1 };
+    sigset_t all, old;
+    int e;
+
+    br->new_uart = -1;
+    e = usbip_uart_bridge_open(&br->b, &cfg);
+    if (e < 0) {
+        say("cannot serve USB/IP: %s", strerror(-e));
+        return -1;
+    }
+    pthread_mutex_init(&br->lock, NULL);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    e = pthread_create(&br->thread, NULL, bridge_main, br);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        say("cannot start the USB/IP bridge: %s", strerror(e));
+        usbip_uart_bridge_close(br->b);
+        return -1;
+    }
+    br->running = 1;
+    return 0;
+}
+
+/* Hands the UART stream of a (new) QEMU to the bridge, which owns it from
+ * then on. */
+static void bridge_give_uart(struct bridge *br, int fd)
+{
+    pthread_mutex_lock(&br->lock);
+    if (br->new_uart >= 0)
+        close(br->new_uart);
+    br->new_uart = fd;
+    pthread_mutex_unlock(&br->lock);
+}
+
+/* Stops the thread (QEMU is gone by then: a request it waited on fails). */
+static void bridge_stop(struct bridge *br)
+{
+    if (!br->running)
+        return;
+    pthread_mutex_lock(&br->lock);
+    br->stop = 1;
+    pthread_mutex_unlock(&br->lock);
+    pthread_join(br->thread, NULL);
+    if (br->new_uart >= 0)
+        close(br->new_uart);
+    usbip_uart_bridge_close(br->b);
+    br->running = 0;
+}
+
 /* ---- the chip ------------------------------------------------------------- */
 
 static void qemu_kill(struct qemu *q)
@@ -388,11 +497,20 @@ static void qemu_kill(struct qemu *q)
 
 static void pump_console(struct qemu *q)
 {
-    char buf[4096];
+    uint8_t buf[4096];
     ssize_t n;
 
+    if (q->uart < 0)
+        return; /* the USB/IP bridge has the UART and prints the console */
     while ((n = recv(q->uart, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-        fwrite(buf, 1, (size_t)n, stdout);
+        size_t text = 0;
+
+        /* link frames (nobody answers them without --usbip) are not text */
+        for (ssize_t i = 0; i < n; i++) {
+            if (uartlink_dec_byte(&q->console, buf[i]) == UARTLINK_EV_CONSOLE)
+                buf[text++] = buf[i];
+        }
+        fwrite(buf, 1, text, stdout);
         fflush(stdout);
     }
 }
@@ -441,7 +559,7 @@ static int save_flash(struct qemu *q, const struct vboard_qemu_run *run)
 static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard_qemu_run *run)
 {
     char uart_path[128], gdb_path[128], qmp_path[128], greeting[512];
-    char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256];
+    char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256], sram[64];
 
     snprintf(uart_path, sizeof(uart_path), "%s/uart", q->dir);
     snprintf(gdb_path, sizeof(gdb_path), "%s/gdb", q->dir);
@@ -453,15 +571,14 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
     snprintf(uart_dev, sizeof(uart_dev), "socket,id=uart0,path=%s,server=on,wait=off", uart_path);
     snprintf(gdb_dev, sizeof(gdb_dev), "unix:%s,server=on,wait=off", gdb_path);
     snprintf(qmp_dev, sizeof(qmp_dev), "unix:%s,server=on,wait=off", qmp_path);
+    snprintf(sram, sizeof(sram), "nrf51-soc.sram-size=0x%x", NRF5_RAM_SIZE);
     fflush(stdout);
     q->pid = fork();
     if (q->pid < 0)
         return -1;
     if (q->pid == 0) {
         int null = open("/dev/null", O_RDWR);
-        char sram[64];
 
-        snprintf(sram, sizeof(sram), "nrf51-soc.sram-size=0x%x", NRF5_RAM_SIZE);
         dup2(null, 0);
         dup2(null, 1); /* the console is the UART socket; QEMU's errors go to stderr */
         signal(SIGINT, SIG_IGN); /* vboard powers the chip off */
@@ -470,6 +587,7 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
               uart_dev, "-serial", "chardev:uart0", "-gdb", gdb_dev, "-qmp", qmp_dev, (char *)NULL);
         _exit(127);
     }
+    uartlink_dec_init(&q->console, q->console_frame, sizeof(q->console_frame));
     q->uart = unix_connect(uart_path, q->pid);
     q->gdb = q->uart >= 0 ? unix_connect(gdb_path, q->pid) : -1;
     q->qmp = q->gdb >= 0 ? unix_connect(qmp_path, q->pid) : -1;
@@ -618,6 +736,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
     char qemu_path[4096];
     struct qemu q = { .pid = -1, .uart = -1, .gdb = -1, .qmp = -1 };
     struct totals t = { 0 };
+    struct bridge br = { .running = 0 };
     struct sigaction sa;
     int rc = 1, running = 0;
 
@@ -625,11 +744,9 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         say(QEMU_PROGRAM " not found: install the Debian package " QEMU_PACKAGE);
         return 1;
     }
-    if (run->usbip != NULL) {
-        say("--usbip: the USB link over the UART is not part of machine " VBOARD_MACHINE_QEMU_NRF51 " yet");
-        return 1;
-    }
     if (check_flash_file(run) != 0)
+        return 1;
+    if (run->usbip_fd >= 0 && bridge_start(&br, run->usbip_fd) != 0)
         return 1;
     snprintf(q.dir, sizeof(q.dir), "/tmp/vboard-qemu.XXXXXX");
     if (mkdtemp(q.dir) == NULL) {
@@ -663,6 +780,10 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
             if (!running) {
                 qemu_kill(&q);
                 goto out;
+            }
+            if (br.running) {
+                bridge_give_uart(&br, q.uart);
+                q.uart = -1;
             }
             continue;
         }
@@ -728,6 +849,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         }
     }
 out:
+    bridge_stop(&br);
     write_stats(run->stats, &t);
     {
         char p[128];
