@@ -556,15 +556,64 @@ static int save_flash(struct qemu *q, const struct vboard_qemu_run *run)
     return rc;
 }
 
+/* --uart-socket: the chip starts once a bridge of the user's is connected
+ * to the UART (QEMU drops output nobody reads). QMP's query-chardev says
+ * "disconnected:" in front of the socket's name until then; waiting is on
+ * the user's bridge, so there is no time limit. -2 if power-off came first. */
+static int wait_for_outside_bridge(struct qemu *q, const char *path)
+{
+    char needle[160], reply[2048];
+    int said = 0;
+
+    snprintf(needle, sizeof(needle), "\"disconnected:unix:%s,", path);
+    for (;;) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+        if (qmp_cmd(q, "{\"execute\":\"query-chardev\"}", reply, sizeof(reply)) != 0)
+            return -1;
+        if (strstr(reply, needle) == NULL)
+            return 0;
+        if (want_off)
+            return -2;
+        if (!said) {
+            say("the chip's UART is at %s: waiting for a bridge (uart-usb-bridge --uart unix:%s --reconnect)", path,
+                path);
+            said = 1;
+        }
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Removes a unix socket left at `path` by an earlier QEMU; anything else
+ * there is refused. */
+static int clear_socket_path(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISSOCK(st.st_mode)) {
+        say("--uart-socket %s: exists and is not a socket", path);
+        return -1;
+    }
+    return unlink(path);
+}
+
 static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard_qemu_run *run)
 {
     char uart_path[128], gdb_path[128], qmp_path[128], greeting[512];
     char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256], sram[64];
 
-    snprintf(uart_path, sizeof(uart_path), "%s/uart", q->dir);
+    if (run->uart_socket != NULL) {
+        snprintf(uart_path, sizeof(uart_path), "%s", run->uart_socket);
+        if (clear_socket_path(uart_path) != 0)
+            return -1;
+    } else {
+        snprintf(uart_path, sizeof(uart_path), "%s/uart", q->dir);
+        unlink(uart_path);
+    }
     snprintf(gdb_path, sizeof(gdb_path), "%s/gdb", q->dir);
     snprintf(qmp_path, sizeof(qmp_path), "%s/qmp", q->dir);
-    unlink(uart_path);
     unlink(gdb_path);
     unlink(qmp_path);
     snprintf(flash_size, sizeof(flash_size), "nrf51-soc.flash-size=0x%x", run->layout->geo.size);
@@ -588,8 +637,9 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
         _exit(127);
     }
     uartlink_dec_init(&q->console, q->console_frame, sizeof(q->console_frame));
-    q->uart = unix_connect(uart_path, q->pid);
-    q->gdb = q->uart >= 0 ? unix_connect(gdb_path, q->pid) : -1;
+    /* with --uart-socket the user's bridge connects to the UART, not vboard */
+    q->uart = run->uart_socket == NULL ? unix_connect(uart_path, q->pid) : -1;
+    q->gdb = q->uart >= 0 || run->uart_socket != NULL ? unix_connect(gdb_path, q->pid) : -1;
     q->qmp = q->gdb >= 0 ? unix_connect(qmp_path, q->pid) : -1;
     if (q->qmp < 0) {
         say("%s did not start", qemu_path);
@@ -621,6 +671,12 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
                 return -1;
             }
         }
+    }
+    if (run->uart_socket != NULL) {
+        int w = wait_for_outside_bridge(q, uart_path);
+
+        if (w != 0)
+            return w;
     }
     return gdb_send(q, "c");
 }
@@ -776,9 +832,12 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
 
         if (power_on) {
             power_on = 0;
-            running = qemu_start(&q, qemu_path, run) == 0;
+            int started = qemu_start(&q, qemu_path, run);
+
+            running = started == 0;
             if (!running) {
                 qemu_kill(&q);
+                rc = started == -2 ? 0 : 1; /* -2: powered off while waiting for a bridge */
                 goto out;
             }
             if (br.running) {
@@ -856,6 +915,8 @@ out:
 
         snprintf(p, sizeof(p), "%s/uart", q.dir);
         unlink(p);
+        if (run->uart_socket != NULL)
+            clear_socket_path(run->uart_socket);
         snprintf(p, sizeof(p), "%s/gdb", q.dir);
         unlink(p);
         snprintf(p, sizeof(p), "%s/qmp", q.dir);

@@ -34,6 +34,8 @@ struct vboard_qemu_run {
     const struct flash_layout *layout;
     const char *usbip;                 /* HOST:PORT or NULL */
     int usbip_fd;                      /* the listening USB/IP socket for it, or -1 */
+    const char *uart_socket;           /* the UART as a unix socket here for an outside
+                                          bridge (the chip runs once one is connected), or NULL */
     const char *stats;                 /* JSON file written at the end, or NULL */
     uint64_t cut_after;                /* power cut at this flash operation (0: never) */
 };
