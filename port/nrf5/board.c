@@ -308,17 +308,58 @@ const struct usb_dc_ops *board_usb_controller(struct usb_device *dev)
     return nrf5_usb_link_bind(dev);
 }
 
+/* Sleeps (WFI) until the UART has received a byte or `us` microseconds
+ * have passed. No handler runs: the two interrupts are enabled in the
+ * NVIC with PRIMASK set, and a pending interrupt ends WFI all the same;
+ * both are disabled and cleared again before PRIMASK is. A byte that came
+ * before the WFI leaves RXDRDY set, so it is never slept through.
+ *
+ * Why sleep rather than spin: a real chip's time runs on while it idles,
+ * and the host's protocol timers (DFU's wDetachTimeOut, the USB stack's
+ * request timeouts) are in that time. On QEMU (-icount with sleep=on) an
+ * idle chip's virtual time follows the wall clock, where a spinning one
+ * would run ahead of it; and an idle QEMU takes no host CPU. */
+static void idle_until_input(uint32_t us)
+{
+    uint32_t irqs = (1u << NRF5_IRQ_UART0) | (1u << NRF5_IRQ_TIMER0);
+
+    TIMER0_TASKS_CAPTURE0 = 1;
+    TIMER0_EVENTS_COMPARE1 = 0;
+    TIMER0_CC1 = TIMER0_CC0 + us;
+    TIMER0_INTENSET = TIMER_INT_COMPARE1;
+    UART0_INTENSET = UART_INT_RXDRDY;
+    __asm volatile("cpsid i" ::: "memory");
+    NVIC_ISER = irqs;
+    __asm volatile("dsb\n\twfi" ::: "memory");
+    NVIC_ICER = irqs;
+    UART0_INTENCLR = UART_INT_RXDRDY;
+    TIMER0_INTENCLR = TIMER_INT_COMPARE1;
+    TIMER0_EVENTS_COMPARE1 = 0;
+    NVIC_ICPR = irqs;
+    __asm volatile("cpsie i" ::: "memory");
+}
+
+/* Below this the compare could be passed before the WFI: spin instead. */
+#define IDLE_MIN_US 200u
+/* One sleep at most this long (the 32-bit compare stays far from wrapping). */
+#define IDLE_MAX_US 1000000u
+
 int board_wait(uint32_t timeout_ms)
 {
     uint32_t start = board_uptime_ms();
 
     for (;;) {
         int rc = nrf5_usb_link_poll();
+        uint32_t elapsed, left_us;
 
         if (rc != 0)
             return rc < 0 ? rc : 0;
-        if (board_uptime_ms() - start >= timeout_ms)
+        elapsed = board_uptime_ms() - start;
+        if (elapsed >= timeout_ms)
             return 0;
+        left_us = timeout_ms - elapsed > IDLE_MAX_US / 1000u ? IDLE_MAX_US : (timeout_ms - elapsed) * 1000u;
+        if (left_us >= IDLE_MIN_US)
+            idle_until_input(left_us);
     }
 }
 

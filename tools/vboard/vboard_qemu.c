@@ -51,6 +51,11 @@
 #define QEMU_PROGRAM "qemu-system-arm"
 #define QEMU_PACKAGE "qemu-system-arm"
 #define ICOUNT_SHIFT "6" /* 2^6 ns per instruction: about a 16 MHz Cortex-M0 */
+/* sleep=on: while the chip idles (WFI) its virtual time follows the wall
+ * clock, as a real chip's does; the host's USB timers (DFU's detach
+ * timeout) count in that time. Running code stays deterministic: an
+ * instruction is 64 ns of virtual time whatever the host's speed. */
+#define ICOUNT_OPTIONS "shift=" ICOUNT_SHIFT ",align=off,sleep=on"
 
 int vboard_machine_known(const char *name)
 {
@@ -632,7 +637,7 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
         dup2(null, 1); /* the console is the UART socket; QEMU's errors go to stderr */
         signal(SIGINT, SIG_IGN); /* vboard powers the chip off */
         execl(qemu_path, qemu_path, "-M", "microbit", "-global", flash_size, "-global", sram, "-icount",
-              "shift=" ICOUNT_SHIFT ",align=off,sleep=off", "-display", "none", "-nodefaults", "-S", "-chardev",
+              ICOUNT_OPTIONS, "-display", "none", "-nodefaults", "-S", "-chardev",
               uart_dev, "-serial", "chardev:uart0", "-gdb", gdb_dev, "-qmp", qmp_dev, (char *)NULL);
         _exit(127);
     }
