@@ -39,6 +39,7 @@ demo: build
 
 # Benchmark tables (figures, not tests): see docs/performance.md.
 bench: build cross
+	cmake --build $(BUILD) -j$(JOBS) --target bench_programs
 	bash bench/bench.sh $(BUILD)
 
 clean:

@@ -3,8 +3,9 @@
 #
 #   bench/bench.sh [BUILD_DIR] [SECTION...]
 #
-# Sections: flash dfu usbip validate footprint silicon (default: all; silicon
-# is the nRF5 port on QEMU's microbit, bench/silicon/bench_silicon.sh). BUILD_DIR (default
+# Sections: flash sizes update powerloss dfu usbip validate footprint silicon
+# (default: all; silicon is the nRF5 port on QEMU's microbit,
+# bench/silicon/bench_silicon.sh). BUILD_DIR (default
 # build) must hold a host build (`make build`); the footprint section also
 # uses the Cortex-M4 build in BUILD_DIR/cortex-m4 (`make cross`).
 # Data and raw outputs go to BUILD_DIR/bench/data; the tables are also
@@ -14,7 +15,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
-SECTIONS=${*:-"flash dfu usbip validate footprint silicon"}
+ALL="flash sizes update powerloss dfu usbip validate footprint silicon"
+SECTIONS=${*:-$ALL}
+ALL_SECTIONS=0; [ "$SECTIONS" = "$ALL" ] && ALL_SECTIONS=1
 FP=
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bench/bin
@@ -25,6 +28,21 @@ mkdir -p "$DATA"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
 
 out() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
+
+# ------------------------------------------------------------ results.json
+# Every figure also goes to BUILD_DIR/bench/results.json (flat keys, numeric
+# values; each key is documented in docs/performance.md). Bench programs print
+# `result: <key> <number>` lines, which collect() gathers from their saved
+# output; figures this script computes itself go through result().
+RESULT_LINES=$DATA/results.txt
+: >"$RESULT_LINES"
+result() { printf 'result: %s %s\n' "$1" "$2" >>"$RESULT_LINES"; }
+collect() { grep -h '^result: ' "$@" >>"$RESULT_LINES" 2>/dev/null || true; }
+# anchor KEY VALUE SOURCE: a figure that is a constant (not measured by this
+# run), printed in the anchors table with where it came from.
+ANCHORS=$DATA/anchors.txt
+: >"$ANCHORS"
+anchor() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$ANCHORS"; result "anchor_$1" "$2"; }
 have() { [ -x "$BIN/$1" ]; }
 # Thousands separators.
 num() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
@@ -116,6 +134,10 @@ section_usbip() {
     for i in 1 2 3 4 5 6; do
         img=$dir/dl.img; [ $i -gt 3 ] && img=$dir/small.img
         usbip_board "$dir" || { out "not measured: the board did not start"; out ""; return; }
+        # DFU mode first (DETACH; the device switches at the reset that
+        # follows), so the timed run is the data phase alone and not
+        # dfu-util's detach delay (-E, 5 s by default).
+        "$dfu" -e >"$dir/detach-$i.log" 2>&1 || { usbip_stop; out "not measured: dfu-util -e failed (see $dir/detach-$i.log)"; out ""; return; }
         t0=$(date +%s%N)
         "$dfu" --alt 1 --download "$img" >"$dir/dfu-util-$i.log" 2>&1 || { usbip_stop; out "not measured: dfu-util failed (see $dir/dfu-util-$i.log)"; out ""; return; }
         t1=$(date +%s%N)
@@ -160,12 +182,16 @@ section_usbip() {
     out "| what | figure |"
     out "|---|---|"
     out "| image | $(num "$size") B signed (400 KiB payload), slot1 at the download offset |"
-    out "| dfu-util --alt 1 --download, wall time, 3 runs (includes the switch to DFU mode and re-enumeration) | $(echo $walls | sed 's/ / ms, /g') ms |"
+    out "| dfu-util --alt 1 --download in DFU mode (after dfu-util -e), wall time, 3 runs: the data phase | $(echo $walls | sed 's/ / ms, /g') ms |"
     out "| same with a $(num "$small") B image, 3 runs | $(echo $swalls | sed 's/ / ms, /g') ms |"
-    out "| wall time per KiB: (median 400 KiB - median small) / KiB difference | $(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.2f ms", (a - b) / ((s - t) / 1024) }') |"
+    out "| wall time per KiB: (median 400 KiB - median small) / KiB difference | $(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.3f ms", (a - b) / ((s - t) / 1024) }') |"
+    result usbip_download_400k_ms "$med"
+    result usbip_download_4k_ms "$smed"
+    result usbip_download_ms_per_kib "$(awk -v a="$med" -v b="$smed" -v s="$size" -v t="$small" 'BEGIN { printf "%.4f", (a - b) / ((s - t) / 1024) }')"
     if [ "$ir_dl" -gt 0 ] && [ "$ir_list" -gt 0 ]; then
         out "| device process (DFU sample) instructions: download run / enumeration-only run | $(num "$ir_dl") / $(num "$ir_list") Ir |"
         out "| device process instructions per KiB downloaded (difference / size) | $(num $(((ir_dl - ir_list) * 1024 / size))) Ir/KiB |"
+        result usbip_device_ir_per_kib $(((ir_dl - ir_list) * 1024 / size))
     else
         out "| device process instructions | not measured (valgrind missing or the run failed) |"
     fi
@@ -175,14 +201,11 @@ section_usbip() {
 # ------------------------------------------------------- 3. image validation
 # A full slot: 120 sectors of 4 KiB (480 KiB); the image fills all but the
 # last sector (476 KiB hashed: header 512 B + body), signed by dfuimg.
-section_validate() {
-    local dfuimg=$BUILD/bin/dfuimg slot=0x78000 hashed=487424 alg key
-    if [ ! -x "$dfuimg" ] || ! have bench_validate || ! have bench_floor; then
-        out "## 3. Boot: validating a full slot"; out ""; out "missing programs (make build)"; return
-    fi
-    if ! command -v valgrind >/dev/null; then
-        out "## 3. Boot: validating a full slot"; out ""; out "valgrind not installed"; return
-    fi
+make_signed_images() {
+    # -S: dfuimg refuses an image it cannot swap in the slot it is given; the
+    # image (476 KiB hashed) is measured in place in a 480 KiB slot, which
+    # needs no swap, so it is signed for a 488 KiB one (no padding is added).
+    local dfuimg=$BUILD/bin/dfuimg slot=0x7A000 hashed=487424 alg key
     # Zero bytes: SHA-256 costs the same whatever the content.
     [ -f "$DATA/payload.bin" ] || truncate -s $((hashed - 512)) "$DATA/payload.bin"
     [ -f "$DATA/ecdsa-p256.pem" ] || "$dfuimg" keygen -t ecdsa-p256 -k "$DATA/ecdsa-p256.pem" >/dev/null
@@ -196,6 +219,17 @@ section_validate() {
                 "$DATA/payload.bin" "$DATA/$alg.img" >/dev/null
         fi
     done
+}
+
+section_validate() {
+    local dfuimg=$BUILD/bin/dfuimg slot=0x78000 hashed=487424 alg key
+    if [ ! -x "$dfuimg" ] || ! have bench_validate || ! have bench_floor; then
+        out "## 3. Boot: validating a full slot"; out ""; out "missing programs (make build)"; return
+    fi
+    if ! command -v valgrind >/dev/null; then
+        out "## 3. Boot: validating a full slot"; out ""; out "valgrind not installed"; return
+    fi
+    make_signed_images
 
     local -A V F
     out "## 3. Boot: instructions to validate a full slot (callgrind, deterministic)"
@@ -205,16 +239,28 @@ section_validate() {
     out "dfuboot = image_validate() as built (IMAGE_VALIDATE_CHUNK $CHUNK) with the host crypto adapter;"
     out "floor = same bytes hashed in 1 KiB chunks with the same mbedTLS SHA-256, digest compared, one verify (same library calls)."
     out ""
-    out "| signature | dfuboot Ir | floor Ir | ratio | goal | MCUboot 2d4bacc ratio (Ir) |"
-    out "|---|---:|---:|---:|---:|---:|"
+    out "in-place floor = the same, but the bytes hashed where they are in one update call, with no copy at all."
+    out ""
+    out "| signature | dfuboot Ir | floor Ir | ratio | goal | in-place floor Ir | ratio to in-place floor | MCUboot 2d4bacc ratio (Ir, constant) |"
+    out "|---|---:|---:|---:|---:|---:|---:|---:|"
+    anchor validate_mcuboot_ratio_rsa2048 1.0065 "MCUboot 2d4bacc bootutil_img_validate under callgrind against the same floor, measured once (31.24 M Ir); not re-run by this script"
+    anchor validate_mcuboot_ratio_ecdsa_p256 1.0033 "as above, ECDSA P-256 (48.72 M Ir)"
+    local -A N
     for alg in rsa2048 ecdsa-p256 ed25519; do
+        local k=${alg//-/_}
         V[$alg]=$(cg "validate-$alg" image_validate "$BIN/bench_validate" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
         F[$alg]=$(cg "floor-$alg" floor_run "$BIN/bench_floor" "$DATA/$alg.img" "$DATA/$alg.der" $alg 1024)
+        N[$alg]=$(cg "floor0-$alg" floor_run "$BIN/bench_floor" "$DATA/$alg.img" "$DATA/$alg.der" $alg 0)
         local anchor="-"
         case $alg in rsa2048) anchor="1.0065 (31.24 M)" ;; ecdsa-p256) anchor="1.0033 (48.72 M)" ;; esac
-        local r; r=$(ratio "${V[$alg]}" "${F[$alg]}")
+        local r r0; r=$(ratio "${V[$alg]}" "${F[$alg]}"); r0=$(ratio "${V[$alg]}" "${N[$alg]}")
         local verdict; verdict=$(awk -v r="$r" 'BEGIN { print (r <= 1.003) ? "met" : "missed" }')
-        out "| $alg | $(num "${V[$alg]}") | $(num "${F[$alg]}") | $r | <= 1.003 ($verdict) | $anchor |"
+        out "| $alg | $(num "${V[$alg]}") | $(num "${F[$alg]}") | $r | <= 1.003 ($verdict) | $(num "${N[$alg]}") | $r0 | $anchor |"
+        result "validate_ir_$k" "${V[$alg]}"
+        result "validate_floor_ir_$k" "${F[$alg]}"
+        result "validate_inplace_floor_ir_$k" "${N[$alg]}"
+        result "validate_ratio_$k" "$r"
+        result "validate_ratio_inplace_$k" "$r0"
     done
     out ""
 
@@ -224,7 +270,7 @@ section_validate() {
     local v_upd f_upd v_read f_read v_keyh v_ver f_ver reads
     v_upd=$(cg_incl $v host_sha256_update); f_upd=$(cg_incl $f mbedtls_sha256_update_ret)
     v_read=$(cg_incl $v flash_area_read); f_read=$(cg_incl $f floor_read)
-    v_keyh=$(cg_incl $v image_key_hash)
+    v_keyh=$(cg_incl $v image_key_hash_alg)
     v_ver=$(cg_incl $v host_rsa_pss_verify); f_ver=$(cg_incl $f rsa_verify)
     reads=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/$v.out")
     out "Where the RSA-2048 difference goes (inclusive Ir, same profiles):"
@@ -242,7 +288,7 @@ section_validate() {
 
     # Read chunk variants: the same image_validate.c, only the chunk buffer
     # size differs (bench/CMakeLists.txt).
-    out "Read chunk of image_validate (variants built from a copy of image/image_validate.c; floor unchanged, 1 KiB):"
+    out "Read chunk of image_validate (image/image_validate.c built with -DIMAGE_VALIDATE_CHUNK=n; floor unchanged, 1 KiB):"
     out ""
     out "| chunk | flash reads | stack for the chunk | Ir | ratio to floor |"
     out "|---:|---:|---:|---:|---:|"
@@ -250,11 +296,11 @@ section_validate() {
         local c prog ir rd
         for c in 128 512 1024 4096; do
             prog=bench_validate_chunk$c
-            [ "$c" = "$CHUNK" ] && prog=bench_validate
             have $prog || continue
             ir=$(cg "validate-$alg-c$c" image_validate "$BIN/$prog" "$DATA/$alg.img" "$DATA/$alg.der" $alg)
             rd=$(sed -n 's/.* reads=\([0-9]*\).*/\1/p' "$DATA/validate-$alg-c$c.out")
             out "| $c$([ "$c" = "$CHUNK" ] && echo ' (as built)') | $rd | $c B | $(num "$ir") | $(ratio "$ir" "${F[$alg]}") |"
+            result "validate_ratio_chunk${c}_$alg" "$(ratio "$ir" "${F[$alg]}")"
         done
     done
     out ""
@@ -269,13 +315,16 @@ section_flash() {
     out "41 us per word); both images N sectors; counted from the request to the settled state (application"
     out "request, every boot, the confirmation). Trailer writes: writes of <= 32 bytes (trailer fields, status entries)."
     out ""
-    out "| N | write align | flow | boots | erases | goal | worst sector erases | bytes programmed | trailer writes | data writes | simulated time | MCUboot offset / move / scratch erases |"
+    out "MCUboot column: erase formulas for same-size images derived from MCUboot's swap code (constants of this script, not measured)."
+    out ""
+    out "| N | write align | flow | boots | erases | goal | worst sector erases | bytes programmed | trailer writes | data writes | simulated time | MCUboot offset / move / scratch erases (formula) |"
     out "|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|"
     local n a line f e goal limit verdict mc
     for n in 16 64 110; do
         for a in 4 8; do
             "$BIN/bench_boot_flash" $n $a >"$DATA/flash-$n-$a.out" || { out "| $n | $a | bench_boot_flash failed | | | | | | | | | |"; continue; }
-            while read -r line; do
+            collect "$DATA/flash-$n-$a.out"
+            grep -v '^result: ' "$DATA/flash-$n-$a.out" | while read -r line; do
                 f=$(kv "$line" flow)
                 e=$(kv "$line" erases)
                 if [ "$f" = "TEST+revert" ]; then
@@ -286,10 +335,111 @@ section_flash() {
                 [ "$f" = "TEST+confirm" ] && goal="<= 2N+2 = $limit"
                 verdict=met; [ "$e" -le "$limit" ] || verdict="missed by $((e - limit))"
                 out "| $n | $a | $f | $(kv "$line" boots) | $e | $goal ($verdict) | $(kv "$line" worst_sector_erases) | $(num "$(kv "$line" bytes)") | $(kv "$line" trailer_writes) | $(kv "$line" data_writes) | $(s_of "$(kv "$line" sim_ms)") s | $mc |"
-            done <"$DATA/flash-$n-$a.out"
+            done
         done
     done
     out ""
+}
+
+# ------------------------------------ 1b. swaps of images of different sizes
+# MCUboot's swap-using-offset erases for a TEST swap, from its swap_run()
+# and boot_swap_sectors() (bootutil/src/swap_offset.c): for idx = 0 ..
+# ceil(max size / S) - 1, step 0 (erase secondary idx, copy primary idx) is
+# skipped when idx > the old image's used sectors, step 1 (erase primary
+# idx, copy secondary idx+1) when idx > the new image's; plus one trailer
+# scramble in each slot. used = ceil((header + body + protected TLVs) / S).
+mcuboot_offset_erases() {
+    local old=$1 new=$2 max=$1
+    [ "$2" -gt "$max" ] && max=$2
+    echo $(( (max < old + 1 ? max : old + 1) + (max < new + 1 ? max : new + 1) + 2 ))
+}
+
+section_sizes() {
+    out "## 1b. Swaps of images of different sizes: erases of a TEST swap, dfuboot vs MCUboot swap-using-offset"
+    out ""
+    if ! have bench_boot_flash; then out "missing program bench_boot_flash"; out ""; return; fi
+    anchor mcuboot_offset_erases_old10_new4 17 "MCUboot's own bootutil (swap-using-offset) run on the same simulated flash, measured once"
+    anchor mcuboot_offset_erases_old10_new116 129 "same measurement, 116-sector update over a 10-sector image"
+    out "Same board as section 1 (4 KiB sectors, write block 4); images of n sectors are n x 4 KiB less 64 bytes."
+    out "MCUboot's erases come from its cost model (bench.sh: mcuboot_offset_erases, derived from swap_offset.c);"
+    out "the model gives $(mcuboot_offset_erases 10 4) and $(mcuboot_offset_erases 10 116) for the two pairs measured with MCUboot's own bootutil (17 and 129, constants)."
+    out ""
+    out "| old image (sectors) | update (sectors) | dfuboot erases | MCUboot offset erases (model) | ratio | goal <= 1.0 |"
+    out "|---:|---:|---:|---:|---:|---|"
+    local o n e m r worst=0 worst_pair=""
+    for o in 1 4 10 32 64 116; do
+        for n in 1 4 10 32 64 116; do
+            "$BIN/bench_boot_flash" pair $o $n 4 >"$DATA/pair-$o-$n.out" 2>&1 || { out "| $o | $n | FAILED (see $DATA/pair-$o-$n.out) | | | |"; continue; }
+            collect "$DATA/pair-$o-$n.out"
+            e=$(sed -n 's/.* erases=\([0-9]*\).*/\1/p' "$DATA/pair-$o-$n.out" | head -1)
+            m=$(mcuboot_offset_erases $o $n)
+            r=$(ratio "$e" "$m")
+            result "swap_erases_mcuboot_old${o}_new${n}" "$m"
+            out "| $o | $n | $e | $m | $r | $(awk -v r="$r" 'BEGIN { print (r <= 1.0) ? "met" : "missed" }') |"
+            if awk -v r="$r" -v w="$worst" 'BEGIN { exit !(r > w) }'; then worst=$r; worst_pair="$o -> $n"; fi
+        done
+    done
+    out ""
+    out "Worst pair: $worst_pair sectors, $worst x MCUboot's erases (goal <= 1.0: $(awk -v r="$worst" 'BEGIN { print (r <= 1.0) ? "met" : "missed" }'))."
+    out ""
+    result swap_erases_vs_mcuboot_max_ratio "$worst"
+}
+
+# ------------------------------------------------ 1c. the whole update
+section_update() {
+    out "## 1c. The whole update of a 400 KiB image (nRF52840 flash model, deterministic)"
+    out ""
+    if ! have bench_boot_flash; then out "missing program bench_boot_flash"; out ""; return; fi
+    "$BIN/bench_boot_flash" update >"$DATA/update.out" 2>&1 || { out "FAILED (see $DATA/update.out)"; out ""; return; }
+    collect "$DATA/update.out"
+    out "bench_boot_flash update: the running image A and the image the last update left in the secondary are 400 KiB;"
+    out "the real boot_preerase_step(), stream writer (4 KiB blocks, as the DFU class), boot_go() and confirmation."
+    out "Flash time only (85 ms per 4 KiB erase, 41 us per word; reads are not timed by the model): the USB transfer"
+    out "overlaps it (section 2's model)."
+    out ""
+    out "| phase | erases | bytes programmed | flash time |"
+    out "|---|---:|---:|---:|"
+    local line
+    grep '^phase=' "$DATA/update.out" | while read -r line; do
+        out "| $(printf '%s\n' "$line" | sed 's/.* what=//') | $(kv "$line" erases) | $(num "$(kv "$line" bytes)") | $(s_of "$(kv "$line" sim_ms)") s |"
+    done
+    local r fl
+    r=$(sed -n 's/^result: download_preerased_ratio //p' "$DATA/update.out")
+    fl=$(sed -n 's/^result: download_write_only_floor_ms //p' "$DATA/update.out")
+    out ""
+    out "Download on the pre-erased slot: $r x the write-only floor ($(s_of "$fl") s; goal <= 1.05x: $(awk -v r="$r" 'BEGIN { print (r <= 1.05) ? "met" : "missed" }'))."
+    out ""
+}
+
+# ------------------------------------------- 1d. the power-loss sweep
+# The test's full sweep (boot/tests/test_boot_powerloss.c), timed: it is
+# part of `make test` since it snapshots by fork instead of replaying.
+section_powerloss() {
+    local t=$BUILD/tests/test_boot_powerloss
+    out "## 1d. Power-loss sweep (boot/tests/test_boot_powerloss, part of make test)"
+    out ""
+    if [ ! -x "$t" ]; then out "missing $t (make build)"; out ""; return; fi
+    local full sample
+    full=$( { TIMEFORMAT='%R %U %S'; time "$t" >"$DATA/powerloss-full.out" 2>"$DATA/powerloss-full.err"; } 2>&1 ) ||
+        { out "the full sweep FAILED (see $DATA/powerloss-full.err)"; out ""; return; }
+    sample=$( { TIMEFORMAT='%R %U %S'; time env DFUBOOT_SWEEP=sample "$t" >"$DATA/powerloss-sample.out" 2>&1; } 2>&1 ) || true
+    collect "$DATA/powerloss-full.out"
+    local pts; pts=$(sed -n 's/^result: powerloss_full_points //p' "$DATA/powerloss-full.out")
+    local fw fc sw sc
+    set -- $full; fw=$1; fc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", u + s }')
+    set -- $sample; sw=$1; sc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", u + s }')
+    out "| sweep | points (cuts tried) | wall time | CPU time (user + sys) |"
+    out "|---|---:|---:|---:|"
+    out "| full (the default, every operation, clean and torn, 10 second cuts after each) | $(num "$pts") | $fw s | $fc s |"
+    out "| sampled (DFUBOOT_SWEEP=sample, what make test ran before) | $(num "$(sed -n 's/^interruption points tried: \([0-9]*\).*/\1/p' "$DATA/powerloss-sample.out")") | $sw s | $sc s |"
+    out ""
+    out "Goal: the full sweep adds at most 20 s to make test on this 2-CPU machine: it adds $(awk -v a="$fw" -v b="$sw" 'BEGIN { printf "%.1f", a - b }') s of wall"
+    out "time here (full - sampled, both measured now, machine shared), $(awk -v a="$fc" -v b="$sc" 'BEGIN { printf "%.1f", (a - b) / 2 }') s on two idle CPUs ((CPU full - CPU sampled) / 2)."
+    out ""
+    result powerloss_full_wall_s "$fw"
+    result powerloss_full_cpu_s "$fc"
+    result powerloss_sample_wall_s "$sw"
+    result powerloss_added_wall_s "$(awk -v a="$fw" -v b="$sw" 'BEGIN { printf "%.1f", a - b }')"
 }
 
 # ------------------------------------------------------------ 2. download
@@ -299,6 +449,9 @@ section_dfu() {
     out ""
     if ! have bench_dfu_model; then out "missing program bench_dfu_model (make build)"; out ""; return; fi
     "$BIN/bench_dfu_model" 400 >"$DATA/dfu-model.out"
+    collect "$DATA/dfu-model.out"
+    anchor zephyr_legacy_dfu_400k_s_max 44 "Zephyr's legacy DFU class (128 B blocks, 8 ms fixed poll), 400 KiB: published range 36-44 s"
+    anchor zephyr_new_dfu_400k_s_max 19.8 "Zephyr's new DFU class (512 B blocks, 10 ms fixed poll), 400 KiB: published range 15.5-19.8 s"
     local floor l1 l2 x
     floor=$(kv "$(grep '^floor' "$DATA/dfu-model.out")" ms)
     out "USB 2.0 full-speed control transfers: 45 B overhead per transfer, 13 B per extra 64-byte packet,"
@@ -308,8 +461,8 @@ section_dfu() {
     out "| device | block (wTransferSize) | bwPollTimeout | requests | flash erases (worst sector) | bytes programmed | USB time (1 ms lat.) | host sleeps | flash time | total, 1 ms lat. | total, 0.125 ms lat. | x floor | goal <= 1.05x (13.33 s) | anchor |"
     out "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
     for x in 4096 1024 512 128; do
-        l1=$(grep "^device xfer=$x lat=1.000" "$DATA/dfu-model.out")
-        l2=$(grep "^device xfer=$x lat=0.125" "$DATA/dfu-model.out")
+        l1=$(grep "^device xfer=$x buffers=2 lat=1.000" "$DATA/dfu-model.out")
+        l2=$(grep "^device xfer=$x buffers=2 lat=0.125" "$DATA/dfu-model.out")
         local verdict="-" label="dfuboot, wTransferSize $x (option)"
         if [ $x = 4096 ]; then
             label="**dfuboot (default config)**"
@@ -356,6 +509,47 @@ m4_ram() { echo $(($(m4_sum "$1" "$2" 3) + $(m4_sum "$1" "$2" 4))); }
 # The mbedTLS sources of the installed libmbedtls-dev version, from Debian's
 # source package (apt-get source with a private deb-src list, no change to
 # the system's apt configuration), or from $MBEDTLS_SRC.
+# apt_debian_src: a deb-src line for the system's own Debian archive, taken
+# from its apt configuration (one-line .list files and deb822 .sources
+# files): the first entry whose suite is a release (no -updates/-security)
+# and that has the main component.
+apt_debian_src() {
+    python3 - /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources <<'PY'
+import sys
+entries = []
+for path in sys.argv[1:]:
+    try:
+        text = open(path).read()
+    except OSError:
+        continue
+    if path.endswith(".sources"):
+        for para in text.split("\n\n"):
+            f = {}
+            for line in para.splitlines():
+                if line.startswith("#") or ":" not in line:
+                    continue
+                k, v = line.split(":", 1)
+                f[k.strip().lower()] = v.split()
+            if "deb" in f.get("types", []) or "deb-src" in f.get("types", []):
+                if f.get("enabled", ["yes"])[0].lower() == "no":
+                    continue
+                for uri in f.get("uris", []):
+                    for suite in f.get("suites", []):
+                        entries.append((uri, suite, f.get("components", [])))
+    else:
+        for line in text.splitlines():
+            w = line.split("#", 1)[0].split()
+            if w and w[0] in ("deb", "deb-src"):
+                w = [x for x in w[1:] if not x.startswith("[")] if "[" not in line else line.split("]", 1)[1].split()
+                if len(w) >= 3:
+                    entries.append((w[0], w[1], w[2:]))
+for uri, suite, comps in entries:
+    if "-" not in suite and "/" not in suite and "main" in comps:
+        print("deb-src %s %s main" % (uri, suite))
+        break
+PY
+}
+
 fetch_mbedtls() {
     local dir=$BUILD/bench/mbedtls-src ver apt
     if [ -n "${MBEDTLS_SRC:-}" ] && [ -f "$MBEDTLS_SRC/library/rsa.c" ]; then echo "$MBEDTLS_SRC"; return; fi
@@ -363,7 +557,7 @@ fetch_mbedtls() {
     ver=$(dpkg-query -W -f '${Version}' libmbedtls-dev 2>/dev/null) || return 1
     apt=$BUILD/bench/apt
     mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir"
-    echo "deb-src http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
+    apt_debian_src >"$apt/sources.list" && [ -s "$apt/sources.list" ] || return 1
     local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1)
     (cd "$dir" && timeout 300 apt-get "${opts[@]}" update >/dev/null 2>&1 &&
@@ -373,21 +567,79 @@ fetch_mbedtls() {
     return 1
 }
 
+# The build options of common/config.h measured as real builds: the
+# portable core cross-built by CMake with the options (one build directory
+# each), the adapter and the root compiled with the same definitions.
+# NAME|what|cmake options
+FP_VARIANTS=(
+    "as-built|all algorithms, MCUboot's info lines, failure reasons (the defaults)|"
+    "rsa|RSA-2048 only, no log, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "rsa-errors|RSA-2048 only, error lines, no failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=1 -DDFUBOOT_FAIL_REASONS=OFF"
+    "rsa-info|RSA-2048 only, MCUboot's info lines, failure reasons|-DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=3 -DDFUBOOT_FAIL_REASONS=ON"
+    "ecdsa|ECDSA P-256 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_SIG_ED25519=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "ed25519|Ed25519 only, no log, no failure reasons|-DDFUBOOT_SIG_RSA=OFF -DDFUBOOT_SIG_ECDSA_P256=OFF -DDFUBOOT_SIG_ECDSA_P384=OFF -DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+    "all|all algorithms, no log, no failure reasons|-DDFUBOOT_LOG_LEVEL=0 -DDFUBOOT_FAIL_REASONS=OFF"
+)
+
+# fp_core NAME OPTIONS...: configures and builds the core for Cortex-M4 with
+# the options (GCC call-graph files beside the objects); prints its -D flags.
+fp_core() {
+    local name=$1 dir=$FP/builds/$1
+    shift
+    mkdir -p "$dir"
+    cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/arm-none-eabi.cmake" \
+        -DCMAKE_C_FLAGS="$M4_CFLAGS -fcallgraph-info=su" "$@" >"$dir/build.log" 2>&1 &&
+        cmake --build "$dir" -j"${BENCH_JOBS:-2}" --target dfuboot_core >>"$dir/build.log" 2>&1 || return 1
+    sed -n 's/^C_DEFINES = //p' "$dir/CMakeFiles/dfuboot_core.dir/flags.make"
+}
+
+# mbed_lib KIND DIR DEFS...: mbedTLS built with bench/footprint/mbedtls_config_m4.h
+# and the build's -D flags, for the target (KIND m4) or the host (KIND host,
+# for the heap figure), as DIR/libmbedcrypto.a.
+mbed_lib() {
+    local kind=$1 dir=$2 f i=0
+    shift 2
+    mkdir -p "$dir/obj"
+    local cflags=(-Os -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' "$@")
+    local cc=cc ar=ar
+    [ "$kind" = m4 ] && { cc=arm-none-eabi-gcc; ar=arm-none-eabi-ar; cflags=($M4_CFLAGS -fcallgraph-info=su "${cflags[@]}"); }
+    for f in "$src"/library/*.c; do
+        (cd "$dir/obj" && $cc "${cflags[@]}" -c "$f" -o "$(basename "$f" .c).o" 2>>"$dir/build.log") &
+        i=$((i + 1))
+        [ $((i % ${BENCH_JOBS:-2})) = 0 ] && wait
+    done
+    wait
+    [ -f "$dir/obj/sha256.o" ] && [ -f "$dir/obj/bignum.o" ] || return 1
+    rm -f "$dir/libmbedcrypto.a" && $ar rcs "$dir/libmbedcrypto.a" "$dir"/obj/*.o
+}
+
+# The objects counted as "boot logic" in a bootloader link.
+BOOT_LOGIC_RE=':(boot|boot_trailer|boot_image|image|image_validate)\.c'
+
 section_footprint() {
     FP=$BUILD/bench/footprint
-    local lib=$BUILD/cortex-m4/lib/libdfuboot_core.a cc="arm-none-eabi-gcc $M4_CFLAGS -std=c11 -I$ROOT"
+    local cc="arm-none-eabi-gcc $M4_CFLAGS -std=c11 -I$ROOT"
     out "## 4. Footprint: Cortex-M4, -Os -ffunction-sections -fdata-sections, linked with --gc-sections (deterministic)"
     out ""
-    if [ ! -f "$lib" ] || ! command -v arm-none-eabi-gcc >/dev/null; then
-        out "missing $lib or arm-none-eabi-gcc (make cross)"; out ""; return
+    if ! command -v arm-none-eabi-gcc >/dev/null; then
+        out "missing arm-none-eabi-gcc (make bootstrap)"; out ""; return
     fi
-    rm -rf "$FP" && mkdir -p "$FP/nolog"
+    rm -rf "$FP" && mkdir -p "$FP/builds"
+    anchor mcuboot_boot_logic_text_bytes 6034 "MCUboot 2d4bacc swap-using-offset + RSA-2048, Cortex-M4 -Os, bootutil without crypto library, measured once the same way (map per object); includes its RSA-PSS key parsing and decoding"
+    anchor mcuboot_rsa_glue_text_bytes 476 "the part of the 6,034 B above that is RSA-PSS key parsing and decoding (image_rsa.c), same measurement"
+    anchor mcuboot_bootloader_rsa_text_bytes 14570 "whole MCUboot RSA-only bootloader with its mbedTLS, same measurement"
+    anchor mcuboot_bss_bytes 3444 "MCUboot's static RAM in that build (bss)"
+    anchor tinyusb_dfu_text_bytes 4492 "TinyUSB device core + DFU class, Cortex-M4 -Os, gc-sections, measured once the same way"
+    anchor tinyusb_dfu_bss_bytes 4454 "TinyUSB's static RAM in that build (its 4,096 B transfer buffer included)"
     out "Each figure is a link rooted at the entry points (bench/footprint/*.c: bench_root calls them; the controller,"
     out "flash driver, crypto stubs and log sink there are not counted); sizes per object from the linker map"
     out "(text = .text + .rodata, as arm-none-eabi-size counts it). newlib-nano memcpy/memset/memcmp are listed apart."
     out ""
 
-    # USB core + DFU class.
+    # USB core + DFU class (default options: the USB code has none).
+    local lib
+    fp_core as-built >"$FP/defs-as-built" || { out "core cross build failed (see $FP/builds/as-built/build.log)"; out ""; return; }
+    lib=$FP/builds/as-built/lib/libdfuboot_core.a
     $cc -c "$ROOT/bench/footprint/usb_dfu.c" -o "$FP/usb_dfu.o"
     m4_link usb_dfu "$FP/usb_dfu.o" "$lib"
     local usbd dfu usb_flash usb_libc ram_usb ram_dfu
@@ -396,92 +648,180 @@ section_footprint() {
     usb_libc=$(m4_sum usb_dfu '^libc')
     ram_usb=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_usb" { print $2 }')))
     ram_dfu=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_dfu" { print $2 }')))
-
-    # Bootloader: as built, and with the LOG_* macros of boot.c compiled out
-    # (a copy of boot/boot.c in which only those three lines differ).
-    $cc -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root.o"
-    m4_link boot "$FP/boot_root.o" "$lib"
-    sed -e 's/^#define LOG_\(INF\|WRN\|ERR\)(b, \.\.\.) sys_log((b)->sys, SYS_LOG_[A-Z]*, __VA_ARGS__)$/#define LOG_\1(b, ...) ((void)(b))/' \
-        "$ROOT/boot/boot.c" >"$FP/nolog/boot.c"
-    local nolog_ok=1
-    [ "$(grep -c '((void)(b))' "$FP/nolog/boot.c")" = 3 ] || nolog_ok=0
-    $cc -c "$FP/nolog/boot.c" -o "$FP/nolog/boot.c.obj"
-    m4_link boot-nolog "$FP/boot_root.o" "$FP/nolog/boot.c.obj" "$lib"
-
-    local b_logic b_img b_rs b_flash b_libc b_ram n_logic n_img n_rs n_ram
-    b_logic=$(m4_sum boot ':boot(_trailer)?\.c'); b_img=$(m4_sum boot ':image(_validate)?\.c')
-    b_rs=$(m4_sum boot ':image_validate\.c' 5)
-    b_flash=$(m4_sum boot ':(flash_dev|flash_map|layouts|errors)\.c'); b_libc=$(m4_sum boot '^libc')
-    b_ram=$(m4_ram boot ':(boot|boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
-    n_logic=$(m4_sum boot-nolog '^boot(_trailer)?\.c|:boot_trailer\.c'); n_img=$(m4_sum boot-nolog ':image(_validate)?\.c')
-    n_ram=$(m4_ram boot-nolog '^boot\.c|:(boot_trailer|image|image_validate|flash_dev|flash_map)\.c')
-    local n_tot=$((n_logic + n_img)) b_tot=$((b_logic + b_img))
-    local v1 v2
-    v1=$([ $n_tot -le 4200 ] && echo met || echo "missed by $((n_tot - 4200)) B ($(ratio $n_tot 6034)x MCUboot)")
-    v2=$([ $n_ram -le 2048 ] && echo met || echo "missed by $((n_ram - 2048)) B")
-    [ $nolog_ok = 1 ] || v1="$v1 (log macros not found in boot.c: logs NOT removed)"
-
-    out "| component | text | of which .rodata | static RAM (.data + .bss) | goal | anchor |"
+    local ram_buf=0
+    arm-none-eabi-nm -S "$FP/usb_dfu.elf" | grep -q ' bench_dfu_buffers$' &&
+        ram_buf=$((16#$(arm-none-eabi-nm -S "$FP/usb_dfu.elf" | awk '$4 == "bench_dfu_buffers" { print $2 }')))
+    local usb_ram=$((ram_usb + ram_dfu + ram_buf + $(m4_ram usb_dfu ':(usbd|dfu)\.c')))
+    out "| component | text | of which .rodata | RAM | goal | anchor (constant) |"
     out "|---|---:|---:|---:|---|---|"
-    out "| **boot logic, logs compiled out**: boot.c + boot_trailer.c ($(num $n_logic)) + image.c + image_validate.c ($(num $n_img)) | $(num $n_tot) | $(num $(($(m4_sum boot-nolog '^boot\.c|:(boot_trailer|image|image_validate)\.c' 5)))) | $(num $n_ram) | text <= 4,200 ($v1); RAM <= 2,048 ($v2) | MCUboot swap-offset + RSA-2048: 6,034 text, 3,444 bss (move 5,390, scratch 6,102) |"
-    out "| boot logic as built (log calls and strings in) | $(num $b_tot) | $(num $(m4_sum boot ':(boot|boot_trailer|image|image_validate)\.c' 5)) | $(num $b_ram) | | |"
-    out "| of which image_validate's failure-reason strings (.rodata) | $(num $b_rs) | $(num $b_rs) | | | |"
-    out "| flash layer the bootloader calls (flash_dev.c, flash_map.c, errors.c; MCUboot's figure has no equivalent: Zephyr's flash_map) | $(num $b_flash) | | 0 | | |"
-    out "| newlib-nano memcpy/memset/memcmp (bootloader link) | $(num $b_libc) | | | | |"
-    out "| **USB device core + DFU class**: usbd.c ($(num $usbd)) + dfu.c ($(num $dfu)) | $(num $((usbd + dfu))) | $(num $(m4_sum usb_dfu ':(usbd|dfu)\.c' 5)) | 0 (caller's objects: struct usb_device $(num "$ram_usb") + struct dfu $(num "$ram_dfu") = $(num $((ram_usb + ram_dfu)))) | text <= 3,600 ($([ $((usbd + dfu)) -le 3600 ] && echo met || echo "missed by $((usbd + dfu - 3600)) B")) | TinyUSB device core + DFU: 3,600 text, 4,450 bss (4,096 B buffer included) |"
-    out "| flash path DFU downloads through (stream_writer.c, flash_map.c, flash_dev.c) | $(num $usb_flash) | | 0 | | (TinyUSB's DFU class leaves flash to the application) |"
+    out "| **USB device core + DFU class**: usbd.c ($(num $usbd)) + dfu.c ($(num $dfu)) | $(num $((usbd + dfu))) | $(num $(m4_sum usb_dfu ':(usbd|dfu)\.c' 5)) | $(num $usb_ram): the caller's objects struct usb_device $(num "$ram_usb") + struct dfu $(num "$ram_dfu") + block buffers $(num "$ram_buf"), plus $(m4_ram usb_dfu ':(usbd|dfu)\.c') B static | text <= 3,600 ($([ $((usbd + dfu)) -le 3600 ] && echo met || echo "missed by $((usbd + dfu - 3600)) B")); RAM <= 4,454 ($([ $usb_ram -le 4454 ] && echo met || echo "missed by $((usb_ram - 4454)) B")) | TinyUSB device core + DFU: 4,492 text, 4,454 bss |"
+    out "| flash path DFU downloads through (stream_writer.c, flash_map.c, flash_dev.c) | $(num $usb_flash) | | | | (TinyUSB's DFU class leaves flash to the application) |"
     out "| newlib-nano memcpy/memmove/memset (USB link) | $(num $usb_libc) | | | | |"
+    out ""
+    result footprint_usb_dfu_text_bytes $((usbd + dfu))
+    result footprint_usb_dfu_caller_ram_bytes $usb_ram
 
-    # Stack: the RAM the boot logic does use (static RAM is only boot_buf).
-    mkdir -p "$FP/su"
-    local f
-    for f in boot/boot.c boot/boot_trailer.c image/image.c image/image_validate.c; do
-        $cc -fstack-usage -c "$ROOT/$f" -o "$FP/su/$(basename "$f" .c).o"
-    done
-    local frames chain
-    frames=$(cat "$FP"/su/*.su | awk -F'\t' '{ n = split($1, p, ":"); print p[n], $2 }')
-    chain=$(printf '%s\n' "$frames" | awk '$1 ~ /^(boot_go|image_validate|image_hash_compute|hash_range)$/ { s += $2; d = d sep $1 " " $2; sep = " + " } END { print d " = " s }')
-    out "| stack (not static RAM): deepest frames on the validation path, -fstack-usage: $chain B, plus the crypto's own and the validate callback's | | | $(printf '%s\n' "$chain" | awk '{ print $NF }') (stack) | | MCUboot's 3,444 B bss is static |"
-
-    # With crypto: crypto/crypto_host.c over mbedTLS built for Cortex-M4.
-    local src
+    # mbedTLS sources; the library is built per configuration (mbed_lib).
+    local src have_mbed=1
     if ! src=$(fetch_mbedtls); then
-        out "| with crypto | not measured | | | | mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28) |"
+        have_mbed=0
+        out "mbedTLS sources unavailable (apt-get source mbedtls failed; set MBEDTLS_SRC=/path/to/mbedtls-2.28): builds without crypto only."
         out ""
-        return
     fi
-    mkdir -p "$FP/mbedtls"
-    local mflags=($M4_CFLAGS -I"$src/include" -I"$ROOT/bench/footprint" '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"')
-    local f i=0 failed=0
-    for f in "$src"/library/*.c; do
-        arm-none-eabi-gcc "${mflags[@]}" -c "$f" -o "$FP/mbedtls/$(basename "$f" .c).o" 2>>"$FP/mbedtls.log" &
-        i=$((i + 1))
-        [ $((i % ${BENCH_JOBS:-2})) = 0 ] && { wait || failed=1; }
+    [ $have_mbed = 1 ] && [ -x "$BUILD/bin/dfuimg" ] && make_signed_images
+
+    out "Bootloader builds (CMake options of common/config.h; each a real build of the core in $FP/builds/NAME):"
+    out ""
+    out "| build | options | boot logic | + signature glue (crypto adapter) | = boot logic with glue | whole bootloader with mbedTLS | static RAM | worst-case stack | crypto heap | RAM total |"
+    out "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    local v name what opts defs
+    local -A LOGIC GLUE WHOLE RAMT STK HEAP
+    for v in "${FP_VARIANTS[@]}"; do
+        IFS='|' read -r name what opts <<<"$v"
+        if [ "$name" != as-built ]; then
+            # shellcheck disable=SC2086
+            fp_core "$name" $opts >"$FP/defs-$name" || { out "| $name | build failed (see $FP/builds/$name/build.log) | | | | | | | | |"; continue; }
+        fi
+        defs=$(cat "$FP/defs-$name")
+        lib=$FP/builds/$name/lib/libdfuboot_core.a
+        mkdir -p "$FP/$name"
+        # shellcheck disable=SC2086
+        $cc $defs -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/$name/boot_root.o"
+        m4_link "boot-$name" "$FP/$name/boot_root.o" "$lib" 2>>"$FP/$name/link.log" ||
+            { out "| $name | link failed (see $FP/$name/link.log) | | | | | | | | |"; continue; }
+        LOGIC[$name]=$(m4_sum "boot-$name" "$BOOT_LOGIC_RE")
+        result "footprint_${name//-/_}_boot_logic_text_bytes" "${LOGIC[$name]}"
+        if [ $have_mbed = 0 ]; then
+            out "| $name | $what | $(num ${LOGIC[$name]}) | | | | | | | |"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        mbed_lib m4 "$FP/$name/mbedtls" $defs ||
+            { out "| $name | $what | $(num ${LOGIC[$name]}) | mbedTLS cross build failed (see $FP/$name/mbedtls/build.log) | | | | | | |"; continue; }
+        # shellcheck disable=SC2086
+        (cd "$FP/$name" && $cc $defs -fcallgraph-info=su -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
+            '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/crypto/crypto_host.c" -o crypto_host.o &&
+            $cc $defs -fcallgraph-info=su -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o boot_root_crypto.o)
+        m4_link "bl-$name" "$FP/$name/boot_root_crypto.o" "$FP/$name/crypto_host.o" "$lib" "$FP/$name/mbedtls/libmbedcrypto.a" \
+            2>>"$FP/$name/link.log" || { out "| $name | $what | $(num ${LOGIC[$name]}) | link with mbedTLS failed (see $FP/$name/link.log) | | | | | | |"; continue; }
+        local logic glue whole sram
+        logic=$(m4_sum "bl-$name" "$BOOT_LOGIC_RE"); glue=$(m4_sum "bl-$name" '^crypto_host')
+        whole=$(($(arm-none-eabi-size "$FP/bl-$name.elf" | awk 'NR == 2 { print $1 }') - $(m4_sum "bl-$name" '^boot_root')))
+        sram=$(($(m4_ram "bl-$name" '.') - $(m4_ram "bl-$name" '^boot_root')))
+        # Worst-case stack from bench_root (the bootloader's main) down.
+        python3 "$ROOT/bench/footprint/stack.py" bench_root \
+            --indirect '[ :](hash_range|image_hash_compute|image_key_hash|hash_finish_after|hash_tlv|find_key|hasher_[a-z]+)(\.[a-z]+\.[0-9]+)?$=(^|:)host_sha(256|512)_' \
+            --indirect '[ :](verify_sig|image_validate|validate_image)(\.[a-z]+\.[0-9]+)?$=(^|:)host_' \
+            --indirect 'flash_dev\.c:=(^|:)drv_' --indirect 'boot\.c:=(^|:)(boot_image_validate|vlog|jump)$' \
+            --indirect 'pk\.c:=_wrap$' --never mbedtls_rsa_private \
+            $(find "$FP/builds/$name" -name '*.ci') "$FP/$name"/*.ci "$FP/$name"/mbedtls/obj/*.ci >"$FP/stack-$name.txt"
+        STK[$name]=$(awk '/^stack / { print $2 }' "$FP/stack-$name.txt")
+        # Heap of the signature check (host build of the same sources).
+        local alg="" h=0
+        case $name in rsa*|as-built|all) alg=rsa2048 ;; ecdsa) alg=ecdsa-p256 ;; esac
+        if [ -n "$alg" ] && [ -f "$DATA/$alg.img" ] && mbed_lib host "$FP/$name/mbedtls-host" $defs; then
+            # shellcheck disable=SC2086
+            cc -Os -std=c11 -I"$ROOT" $defs -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
+                '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -Wl,--wrap=calloc,--wrap=free \
+                "$ROOT/bench/footprint/heap_sig.c" "$ROOT/crypto/crypto_host.c" "$ROOT/bench/footprint/sodium_stub/stub.c" \
+                "$FP/$name/mbedtls-host/libmbedcrypto.a" "$BUILD/lib/libdfuboot_core.a" -o "$FP/$name/heap_sig" 2>>"$FP/$name/heap.log" &&
+                "$FP/$name/heap_sig" "$DATA/$alg.img" "$DATA/$alg.der" $alg >"$FP/$name/heap.out" 2>>"$FP/$name/heap.log" &&
+                h=$(sed -n 's/^heap_peak=\([0-9]*\) blocks=\([0-9]*\).*/\1 \2/p' "$FP/$name/heap.out" | awk '{ print $1 + 8 * $2 }')
+        fi
+        HEAP[$name]=$h
+        LOGIC[$name]=$logic; GLUE[$name]=$glue; WHOLE[$name]=$whole
+        RAMT[$name]=$((sram + STK[$name] + h))
+        local hs="${h}"; [ -n "$alg" ] || hs="not measured (libsodium not cross-built)"
+        out "| $name | $what | $(num $logic) | $(num $glue) | $(num $((logic + glue))) | $(num $whole) | $(num $sram) | $(num ${STK[$name]}) | $(num $hs) | $(num ${RAMT[$name]}) |"
+        local k=${name//-/_}
+        result "footprint_${k}_sig_glue_text_bytes" "$glue"
+        result "footprint_${k}_bootloader_text_bytes" "$whole"
+        result "footprint_${k}_static_ram_bytes" "$sram"
+        result "footprint_${k}_stack_bytes" "${STK[$name]}"
+        [ -n "$alg" ] && result "footprint_${k}_heap_bytes" "$h"
+        result "footprint_${k}_ram_bytes" "${RAMT[$name]}"
     done
-    wait || failed=1
-    [ -f "$FP/mbedtls/rsa.o" ] && [ -f "$FP/mbedtls/ecdsa.o" ] ||
-        { out "| with crypto | not measured (mbedTLS cross build failed, see $FP/mbedtls.log) | | | | |"; out ""; return; }
-    arm-none-eabi-ar rcs "$FP/libmbedcrypto-m4.a" "$FP"/mbedtls/*.o
-    $cc -I"$src/include" -I"$ROOT/bench/footprint" -I"$ROOT/bench/footprint/sodium_stub" \
-        '-DMBEDTLS_CONFIG_FILE="mbedtls_config_m4.h"' -c "$ROOT/crypto/crypto_host.c" -o "$FP/crypto_host.c.obj"
-    $cc -DBENCH_CRYPTO -c "$ROOT/bench/footprint/boot_root.c" -o "$FP/boot_root_crypto.o"
-    m4_link boot-crypto "$FP/boot_root_crypto.o" "$FP/nolog/boot.c.obj" "$FP/crypto_host.c.obj" "$lib" "$FP/libmbedcrypto-m4.a"
-    local c_mbed c_adapt c_gcc c_libc c_ram c_all
-    c_mbed=$(m4_sum boot-crypto '^libmbedcrypto'); c_adapt=$(m4_sum boot-crypto '^crypto_host')
-    c_gcc=$(m4_sum boot-crypto '^libgcc'); c_libc=$(m4_sum boot-crypto '^libc')
-    c_ram=$(m4_ram boot-crypto '^libmbedcrypto|^crypto_host')
-    c_all=$(arm-none-eabi-size "$FP/boot-crypto.elf" | awk 'NR == 2 { print $1 }')
-    out "| crypto: crypto/crypto_host.c adapter ($(num $c_adapt)) + mbedTLS $(sed -n 's/^#define MBEDTLS_VERSION_STRING *"\(.*\)"/\1/p' "$src/include/mbedtls/version.h") RSA-2048 PSS + ECDSA P-256 + SHA-256, MCUboot-like config ($(num $c_mbed)) + libgcc division ($(num $c_gcc)) | $(num $((c_adapt + c_mbed + c_gcc))) | $(num $(m4_sum boot-crypto '^libmbedcrypto|^crypto_host' 5)) | $(num $c_ram) | | MCUboot's figure excludes crypto |"
-    out "| **bootloader with crypto, whole link** (boot logic without logs + flash layer + crypto + newlib-nano incl. malloc: $(num $c_libc)) | $(num $((c_all - $(m4_sum boot-crypto '^boot_root')))) | | $(num $(($(m4_ram boot-crypto '.') - $(m4_ram boot-crypto '^boot_root')))) | | |"
     out ""
-    out "Largest mbedTLS objects in that link: $(grep '^libmbedcrypto' "$FP/boot-crypto.sizes" | sort -k2 -n -r | head -5 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+    out "Boot logic = boot.c, boot_trailer.c, boot_image.c, image.c, image_validate.c as linked (the flash layer is not in it);"
+    out "signature glue = crypto/crypto_host.c (SHA-256 calls, key parsing, the verify calls); whole bootloader = the link"
+    out "(boot logic, flash layer, adapter, mbedTLS, newlib-nano incl. malloc, libgcc) less the root's stubs. Stack: the deepest"
+    out "call chain from bench_root (GCC -fcallgraph-info=su over the core, the adapter and mbedTLS; calls through the ops"
+    out "structs resolved to every possible target; newlib/libgcc frames not included; mbedtls_rsa_private is linked, because
+the PSS verify takes a mode argument, but never runs: the adapter passes MBEDTLS_RSA_PUBLIC). Heap: peak bytes mbedTLS requests in one"
+    out "signature check (host build of the same sources and configuration) + 8 B per live block (newlib's malloc header)."
+    out "Ed25519: libsodium is not cross-built, so only its glue is counted (the library is stubbed)."
     out ""
+    if [ -n "${WHOLE[rsa]:-}" ]; then
+        local lg=$((LOGIC[rsa] + GLUE[rsa])) wh=${WHOLE[rsa]} rm=${RAMT[rsa]}
+        result boot_logic_with_sig_glue_text_bytes $lg
+        result bootloader_rsa_only_text_bytes $wh
+        result bootloader_ram_bytes $rm
+        result boot_logic_with_sig_glue_vs_mcuboot_ratio "$(ratio $lg 6034)"
+        out "| goal (RSA-2048 only build, no log, no failure reasons) | result | verdict |"
+        out "|---|---:|---|"
+        out "| boot logic with its signature glue <= 5,430 B (0.9x MCUboot's 6,034 B) | $(num $lg) ($(ratio $lg 6034)x MCUboot) | $([ $lg -le 5430 ] && echo met || echo "missed by $((lg - 5430)) B") |"
+        out "| whole RSA-only bootloader with mbedTLS <= 14,570 B (MCUboot's) | $(num $wh) | $([ $wh -le 14570 ] && echo met || echo "missed by $((wh - 14570)) B") |"
+        out "| bootloader RAM (static + worst-case stack + crypto heap) <= 6,144 B | $(num $rm) | $([ $rm -le 6144 ] && echo met || echo "missed by $((rm - 6144)) B") |"
+        out ""
+        out "Deepest stack path (rsa build): $(sed -n 's/^path //p' "$FP/stack-rsa.txt" | sed "s|$ROOT/||g")."
+        out "(frames in bytes; calls through ops structs resolved to every possible target)"
+        out "$(grep -h '^unresolved\|^recursion' "$FP/stack-rsa.txt" | tr '\n' ' ')"
+        out ""
+        out "Largest objects in the rsa link: $(sort -k2 -n -r "$FP/bl-rsa.sizes" | head -8 | awk '{ sub(/^[^:]*:/, "", $1); printf "%s%s %d", sep, $1, $2; sep = ", " }')."
+        out ""
+    fi
+}
+
+# write_results: results.json from the collected lines. A run of some
+# sections only updates their keys in an existing file.
+write_results() {
+    local json=$BUILD/bench/results.json
+    if [ -s "$ANCHORS" ]; then
+        out "## Anchors that are constants (not measured by this run)"
+        out ""
+        out "| key | value | source |"
+        out "|---|---:|---|"
+        while IFS=$'\t' read -r k v src; do out "| anchor_$k | $v | $src |"; done <"$ANCHORS"
+        out ""
+    fi
+    python3 - "$RESULT_LINES" "$json" "$ROOT/docs/performance.md" "$ALL_SECTIONS" <<'PY'
+import json, re, sys
+lines, out, doc, full = sys.argv[1:5]
+res = {}
+if full != "1":
+    try:
+        res = json.load(open(out))
+    except (OSError, ValueError):
+        res = {}
+bad = 0
+for line in open(lines):
+    parts = line.split()
+    if len(parts) != 3:
+        print("results.json: malformed line: " + line.strip(), file=sys.stderr); bad += 1; continue
+    key, val = parts[1], parts[2]
+    try:
+        num = float(val)
+    except ValueError:
+        print("results.json: not a number: " + line.strip(), file=sys.stderr); bad += 1; continue
+    res[key] = int(num) if re.fullmatch(r"-?[0-9]+", val) else num
+json.dump(dict(sorted(res.items())), open(out, "w"), indent=1)
+# Every key must be documented: a `key` or a `pattern_<N>` in docs/performance.md.
+pats = []
+for p in re.findall(r"`([a-z0-9_<>]+)`", open(doc).read()):
+    pats.append(re.compile("^" + re.sub(r"<[a-z0-9_]+>", "[a-z0-9_]+", p) + "$"))
+undoc = [k for k in res if not any(p.match(k) for p in pats)]
+for k in undoc:
+    print("results.json: key not documented in docs/performance.md: " + k, file=sys.stderr)
+print("results.json: %d figures in %s%s" % (len(res), out, "" if not undoc else ", %d undocumented" % len(undoc)))
+PY
 }
 
 section_silicon() {
     out "## nRF5 port on the emulated chip (qemu-nrf51)"
     out ""
-    bash "$ROOT/bench/silicon/bench_silicon.sh" "$BUILD" | tee -a "$RESULTS"
+    bash "$ROOT/bench/silicon/bench_silicon.sh" "$BUILD" >"$DATA/silicon.out" || true
+    grep -v '^result: ' "$DATA/silicon.out" | tee -a "$RESULTS"
+    collect "$DATA/silicon.out"
     out ""
 }
 
@@ -494,4 +834,5 @@ for s in $SECTIONS; do
         echo "unknown or unavailable section: $s" >&2
     fi
 done
+write_results
 echo "(tables also in $RESULTS)"

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/config.h"
 #include "common/errors.h"
 
 #ifndef BOOT_COPY_BUF_SIZE
@@ -20,9 +21,16 @@ struct bctx {
     struct boot_geo g;
 };
 
-#define LOG_INF(b, ...) sys_log((b)->sys, SYS_LOG_INF, __VA_ARGS__)
-#define LOG_WRN(b, ...) sys_log((b)->sys, SYS_LOG_WRN, __VA_ARGS__)
-#define LOG_ERR(b, ...) sys_log((b)->sys, SYS_LOG_ERR, __VA_ARGS__)
+/* Log lines up to CONFIG_DFUBOOT_LOG_LEVEL (common/config.h); the others,
+ * and their strings, are compiled out. */
+#define BOOT_LOG(b, lvl, min, ...)                                                                              \
+    do {                                                                                                       \
+        if (CONFIG_DFUBOOT_LOG_LEVEL >= (min))                                                                 \
+            sys_log((b)->sys, (lvl), __VA_ARGS__);                                                             \
+    } while (0)
+#define LOG_INF(b, ...) BOOT_LOG(b, SYS_LOG_INF, 3, __VA_ARGS__)
+#define LOG_WRN(b, ...) BOOT_LOG(b, SYS_LOG_WRN, 2, __VA_ARGS__)
+#define LOG_ERR(b, ...) BOOT_LOG(b, SYS_LOG_ERR, 1, __VA_ARGS__)
 
 static uint32_t area_a(const struct bctx *b, const struct flash_area *fa)
 {
@@ -86,18 +94,18 @@ static int copy_sector(const struct bctx *b, const struct flash_area *src, uint3
 }
 
 /* ---- status entries: one write-size entry per finished step, growing
- * down from below swap_size. Any entry that does not read erased counts as
+ * down from below swap_sizes. Any entry that does not read erased counts as
  * one finished step (it is only written after the step). An entry that a
  * torn write left looking erased but unprogrammable is skipped. ---- */
 
 static uint32_t entry_off(const struct bctx *b, const struct flash_area *fa, uint32_t k)
 {
-    return boot_swap_size_off(fa->size, area_a(b, fa)) - (k + 1) * flash_area_align(fa);
+    return boot_swap_sizes_off(fa->size, area_a(b, fa)) - (k + 1) * flash_area_align(fa);
 }
 
 static uint32_t entry_cap(const struct bctx *b, const struct flash_area *fa)
 {
-    return (boot_swap_size_off(fa->size, area_a(b, fa)) - trailer_region_off(b)) / flash_area_align(fa);
+    return (boot_swap_sizes_off(fa->size, area_a(b, fa)) - trailer_region_off(b)) / flash_area_align(fa);
 }
 
 /* done = entries written, next = first free entry after the last written. */
@@ -208,12 +216,26 @@ static int write_journal(const struct bctx *b, uint8_t type, uint32_t size)
  * Step 2i:   erase secondary sector i, copy primary sector i into it.
  * Step 2i+1: erase primary sector i, copy secondary sector i+1 into it.
  * Afterwards the new image is at primary offset 0 and the old image at
- * secondary offset 0. Status: the primary trailer (set up first). */
+ * secondary offset 0. Status: the primary trailer (set up first). A step
+ * whose source sector is past its image (2i: i >= the old image's sectors;
+ * 2i+1: i >= the new image's) moves nothing and erases nothing; it still
+ * gets its status entry, so the step count stays 2 x the larger image. */
 
-static int swap_continue(const struct bctx *b, uint8_t type, uint32_t size)
+/* Sectors an image of `bytes` occupies (at least 1: step 0 always moves
+ * the primary's first sector, so secondary sector 0 never keeps an older
+ * header that a revert could take for the old image). */
+static uint32_t image_sectors(const struct bctx *b, uint32_t bytes)
+{
+    uint32_t n = (bytes + b->g.sector_size - 1) / b->g.sector_size;
+
+    return n == 0 ? 1 : n;
+}
+
+static int swap_continue(const struct bctx *b, uint8_t type, uint32_t size, uint32_t old_size, uint32_t new_size)
 {
     uint32_t ss = b->g.sector_size;
     uint32_t steps = 2 * ((size + ss - 1) / ss);
+    uint32_t old_n = image_sectors(b, old_size), new_n = image_sectors(b, new_size);
     uint32_t done, next;
     struct boot_swap_state st;
     int rc;
@@ -222,9 +244,9 @@ static int swap_continue(const struct bctx *b, uint8_t type, uint32_t size)
     for (uint32_t j = done; rc == DFB_OK && j < steps; j++) {
         uint32_t i = j / 2;
 
-        if ((j & 1) == 0)
+        if ((j & 1) == 0 && i < old_n)
             rc = copy_sector(b, b->pri, i * ss, b->sec, i * ss);
-        else
+        else if ((j & 1) == 1 && i < new_n)
             rc = copy_sector(b, b->sec, (i + 1) * ss, b->pri, i * ss);
         if (rc == DFB_OK)
             rc = append_entry(b, b->pri, &next);
@@ -247,7 +269,18 @@ static int swap_continue(const struct bctx *b, uint8_t type, uint32_t size)
     return rc == DFB_OK ? finalize_continue(b, type, size) : rc;
 }
 
-static int swap_start(const struct bctx *b, uint8_t type, uint32_t size)
+/* The image sizes of the swap in progress, as swap_start() stored them;
+ * both `size` (no sector skipped) if they do not fit it. */
+static void stored_sizes(const struct bctx *b, uint32_t size, uint32_t *old_size, uint32_t *new_size)
+{
+    if (boot_read_swap_sizes(b->pri, b->g.a_pri, old_size, new_size) != DFB_OK || *old_size > size ||
+        *new_size > size || (*old_size != size && *new_size != size)) {
+        *old_size = size;
+        *new_size = size;
+    }
+}
+
+static int swap_start(const struct bctx *b, uint8_t type, uint32_t size, uint32_t old_size, uint32_t new_size)
 {
     const struct flash_area *p = b->pri;
     uint32_t a = b->g.a_pri;
@@ -262,8 +295,10 @@ static int swap_start(const struct bctx *b, uint8_t type, uint32_t size)
     if (rc == DFB_OK)
         rc = boot_write_swap_size(p, a, size);
     if (rc == DFB_OK)
+        rc = boot_write_swap_sizes(p, a, old_size, new_size);
+    if (rc == DFB_OK)
         rc = boot_write_magic(p, a); /* magic last: GOOD means the rest is there */
-    return rc == DFB_OK ? swap_continue(b, type, size) : rc;
+    return rc == DFB_OK ? swap_continue(b, type, size, old_size, new_size) : rc;
 }
 
 /* ---- revert: copy the old image back from secondary offset 0 ----
@@ -361,7 +396,7 @@ static int start_upgrade(const struct bctx *b, uint8_t type, uint8_t *done)
         size = max;
     }
     *done = type;
-    return swap_start(b, type, size);
+    return swap_start(b, type, size, pi.total_size < size ? pi.total_size : size, si.total_size);
 }
 
 static int start_revert(const struct bctx *b, uint8_t *done)
@@ -395,7 +430,7 @@ static int revert_source_ok(const struct bctx *b, uint32_t size)
 static int do_swaps(struct bctx *b, struct boot_result *rsp)
 {
     struct boot_swap_state ps, ss;
-    uint32_t size = 0;
+    uint32_t size = 0, old_size, new_size;
     uint8_t type;
     int rc;
 
@@ -448,7 +483,8 @@ static int do_swaps(struct bctx *b, struct boot_result *rsp)
         LOG_INF(b, "Swap type: %s", boot_swap_type_str(type));
         rsp->swap_type = type;
         rsp->resumed = 1;
-        return swap_continue(b, type, size);
+        stored_sizes(b, size, &old_size, &new_size);
+        return swap_continue(b, type, size, old_size, new_size);
     }
     /* 4. the swap-type table */
     type = boot_swap_type_from_states(&ps, &ss);
@@ -499,9 +535,15 @@ int boot_go(const struct boot_config *cfg, struct boot_result *rsp)
     rsp->image_off = b.pri->off;
     rsp->hdr_size = rsp->info.hdr_size;
     rsp->img_size = rsp->info.img_size;
-    LOG_INF(&b, "Bootloader chainload address offset: 0x%x", (unsigned)rsp->image_off);
-    LOG_INF(&b, "Jumping to the first image slot");
     return DFB_OK;
+}
+
+void boot_jump(const struct boot_config *cfg, const struct boot_result *rsp)
+{
+    sys_log(cfg->sys, SYS_LOG_INF, "Bootloader chainload address offset: 0x%x", (unsigned)rsp->image_off);
+    sys_log(cfg->sys, SYS_LOG_INF, "Jumping to the first image slot");
+    if (cfg->sys != 0 && cfg->sys->jump != 0)
+        cfg->sys->jump(cfg->sys->ctx, rsp->image_off, rsp->hdr_size, rsp->img_size);
 }
 
 int boot_main(const struct boot_config *cfg)
@@ -513,7 +555,6 @@ int boot_main(const struct boot_config *cfg)
         return rc;
     if (rsp.action != BOOT_ACTION_JUMP)
         return DFB_ESTATE;
-    if (cfg->sys != 0 && cfg->sys->jump != 0)
-        cfg->sys->jump(cfg->sys->ctx, rsp.image_off, rsp.hdr_size, rsp.img_size);
+    boot_jump(cfg, &rsp);
     return DFB_OK;
 }

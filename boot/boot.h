@@ -61,7 +61,14 @@ struct boot_result {
  * the swap (then rsp->action is HALT; the swap resumes at the next boot). */
 int boot_go(const struct boot_config *cfg, struct boot_result *rsp);
 
-/* boot_go() then, on JUMP, sys->jump(). Returns what boot_go returned, or
+/* Starts the image boot_go() chose (rsp->action JUMP): logs MCUboot's
+ * "Bootloader chainload address offset" and "Jumping to the first image
+ * slot" lines, then sys->jump(). Returns only when there is no jump. A
+ * bootloader with more to decide after boot_go() (recovery mode) calls it
+ * itself. */
+void boot_jump(const struct boot_config *cfg, const struct boot_result *rsp);
+
+/* boot_go() then, on JUMP, boot_jump(). Returns what boot_go returned, or
  * DFB_ESTATE for a halt. */
 int boot_main(const struct boot_config *cfg);
 

@@ -54,6 +54,11 @@ uint32_t boot_swap_size_off(uint32_t size, uint32_t a)
     return boot_swap_info_off(size, a) - a;
 }
 
+uint32_t boot_swap_sizes_off(uint32_t size, uint32_t a)
+{
+    return boot_swap_size_off(size, a) - a;
+}
+
 void boot_magic_bytes(uint32_t a, uint8_t out[BOOT_MAGIC_SZ])
 {
     if (a == 8) {
@@ -126,6 +131,18 @@ int boot_read_swap_size(const struct flash_area *fa, uint32_t a, uint32_t *size)
     return rc;
 }
 
+int boot_read_swap_sizes(const struct flash_area *fa, uint32_t a, uint32_t *old_size, uint32_t *new_size)
+{
+    uint8_t b[8];
+    int rc = flash_area_read(fa, boot_swap_sizes_off(fa->size, a), b, 8);
+
+    if (rc == DFB_OK) {
+        *old_size = get_le32(b);
+        *new_size = get_le32(b + 4);
+    }
+    return rc;
+}
+
 /* Writes one trailer or swap-status record. Each record commits the writes
  * before it (a status entry says a sector copy is complete, the magic says
  * the flags are there), so those are made durable first: with a driver
@@ -192,6 +209,15 @@ int boot_write_swap_size(const struct flash_area *fa, uint32_t a, uint32_t size)
 
     put_le32(b, size);
     return write_padded(fa, boot_swap_size_off(fa->size, a), b, 4);
+}
+
+int boot_write_swap_sizes(const struct flash_area *fa, uint32_t a, uint32_t old_size, uint32_t new_size)
+{
+    uint8_t b[8];
+
+    put_le32(b, old_size);
+    put_le32(b + 4, new_size);
+    return write_padded(fa, boot_swap_sizes_off(fa->size, a), b, 8);
 }
 
 uint8_t boot_swap_type_from_states(const struct boot_swap_state *p, const struct boot_swap_state *s)
@@ -268,16 +294,17 @@ int boot_geo_compute(const struct boot_slots *s, struct boot_geo *g)
     wp = flash_area_align(s->primary);
     ws = flash_area_align(s->secondary);
     /* both trailers have the same field layout when max aligns agree */
-    info = s->primary->size - boot_swap_size_off(s->primary->size, g->a_pri > g->a_sec ? g->a_pri : g->a_sec);
+    info = s->primary->size - boot_swap_sizes_off(s->primary->size, g->a_pri > g->a_sec ? g->a_pri : g->a_sec);
     g->sector_size = psz;
     g->slot_sectors = pn;
     for (uint32_t t = 1; t + 2 <= pn; t++) {
         uint32_t n = pn - 1 - t;
-        /* primary: two entries per sector; secondary: one (revert) */
-        uint64_t need_p = info + (uint64_t)(2 * n + BOOT_STATUS_SPARE) * wp;
-        uint64_t need_s = info + (uint64_t)(n + BOOT_STATUS_SPARE) * ws;
+        /* primary: two entries per sector; secondary: one (revert). 32
+         * bits suffice: t sectors of psz bytes fit in the slot's size. */
+        uint32_t room = t * psz;
 
-        if (need_p <= (uint64_t)t * psz && need_s <= (uint64_t)t * psz) {
+        if (room >= info && (2 * n + BOOT_STATUS_SPARE) * wp <= room - info &&
+            (n + BOOT_STATUS_SPARE) * ws <= room - info) {
             g->trailer_sectors = t;
             g->max_image_sectors = n;
             return DFB_OK;

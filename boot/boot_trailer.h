@@ -13,6 +13,10 @@
  *   copy_done  image_ok - A
  *   swap_info  copy_done - A     (image << 4) | swap type
  *   swap_size  swap_info - A     u32 LE
+ *   swap_sizes swap_size - A     (dfuboot's own, below MCUboot's fields) u32
+ *                                LE old image size, u32 LE new image size,
+ *                                for an upgrade swap (see docs/bootloader.md)
+ *   status entries grow down from swap_sizes
  *
  * Flags read as SET (0x01), UNSET (erased value) or BAD (anything else).
  * Offsets here are area offsets. */
@@ -72,6 +76,7 @@ uint32_t boot_image_ok_off(uint32_t size, uint32_t a);
 uint32_t boot_copy_done_off(uint32_t size, uint32_t a);
 uint32_t boot_swap_info_off(uint32_t size, uint32_t a);
 uint32_t boot_swap_size_off(uint32_t size, uint32_t a);
+uint32_t boot_swap_sizes_off(uint32_t size, uint32_t a);
 /* The 16 magic bytes for max align `a`. */
 void boot_magic_bytes(uint32_t a, uint8_t out[BOOT_MAGIC_SZ]);
 
@@ -79,6 +84,9 @@ void boot_magic_bytes(uint32_t a, uint8_t out[BOOT_MAGIC_SZ]);
 int boot_read_swap_state(const struct flash_area *fa, uint32_t a, struct boot_swap_state *st);
 /* swap_size as stored (may be erased: 0xFFFFFFFF or 0). */
 int boot_read_swap_size(const struct flash_area *fa, uint32_t a, uint32_t *size);
+/* The sizes of the running (old) and the new image of an upgrade swap, as
+ * stored (erased: 0xFFFFFFFF or 0). */
+int boot_read_swap_sizes(const struct flash_area *fa, uint32_t a, uint32_t *old_size, uint32_t *new_size);
 
 /* Writers: one flash write each, `value` byte padded with the erased value
  * to the area's write size. The magic write is ALIGN_UP(16, a) bytes. */
@@ -88,6 +96,7 @@ int boot_write_image_ok(const struct flash_area *fa, uint32_t a);
 int boot_write_copy_done(const struct flash_area *fa, uint32_t a);
 int boot_write_swap_info(const struct flash_area *fa, uint32_t a, uint8_t image_num, uint8_t swap_type);
 int boot_write_swap_size(const struct flash_area *fa, uint32_t a, uint32_t size);
+int boot_write_swap_sizes(const struct flash_area *fa, uint32_t a, uint32_t old_size, uint32_t new_size);
 
 /* MCUboot's swap-type table (first matching row wins):
  *   secondary magic GOOD, secondary image_ok UNSET           -> TEST

@@ -11,6 +11,7 @@
 #include <mbedtls/sha512.h>
 #include <sodium.h>
 
+#include "common/config.h"
 #include "common/errors.h"
 #include "crypto/crypto.h"
 
@@ -87,8 +88,14 @@ static int rsa_from_pkcs1(mbedtls_rsa_context *rsa, const uint8_t *key, size_t k
     p += e_len;
     if (p != end)
         return DFB_EINVAL;
-    if (mbedtls_rsa_import_raw(rsa, n, n_len, NULL, 0, NULL, 0, NULL, 0, e, e_len) != 0 ||
-        mbedtls_rsa_complete(rsa) != 0 || mbedtls_rsa_check_pubkey(rsa) != 0)
+    /* For a public key, mbedtls_rsa_complete() only sets the modulus length;
+     * setting it here keeps its private-key deduction code (about 1 KiB on
+     * a Cortex-M4) out of the bootloader. check_pubkey then checks N, E and
+     * that length as rsa_complete would. */
+    if (mbedtls_rsa_import_raw(rsa, n, n_len, NULL, 0, NULL, 0, NULL, 0, e, e_len) != 0)
+        return DFB_EINVAL;
+    rsa->len = mbedtls_mpi_size(&rsa->N);
+    if (mbedtls_rsa_check_pubkey(rsa) != 0)
         return DFB_EINVAL;
     return DFB_OK;
 }
@@ -184,18 +191,21 @@ static int host_ed25519_pure_verify(const uint8_t *key, size_t key_len, const st
     return rc;
 }
 
+/* Only the algorithms the build selects (common/config.h): the others'
+ * glue, and the library code only they call, are left out of the link. */
 static const struct image_crypto host_crypto = {
     .sha256_init = host_sha256_init,
     .sha256_update = host_sha256_update,
     .sha256_finish = host_sha256_finish,
-    .rsa_pss_verify = host_rsa_pss_verify,
-    .ecdsa_p256_verify = host_ecdsa_p256_verify,
-    .ed25519_verify = host_ed25519_verify,
-    .sha512_init = host_sha512_init,
-    .sha512_update = host_sha512_update,
-    .sha512_finish = host_sha512_finish,
-    .ecdsa_p384_verify = host_ecdsa_p384_verify,
-    .ed25519_pure_verify = host_ed25519_pure_verify,
+    .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? host_rsa_pss_verify : 0,
+    .ecdsa_p256_verify = CONFIG_DFUBOOT_SIG_ECDSA_P256 ? host_ecdsa_p256_verify : 0,
+    .ed25519_verify = CONFIG_DFUBOOT_SIG_ED25519 ? host_ed25519_verify : 0,
+    /* SHA-384/512 only serve P-384 and pure Ed25519 images */
+    .sha512_init = CONFIG_DFUBOOT_SIG_ECDSA_P384 || CONFIG_DFUBOOT_SIG_ED25519 ? host_sha512_init : 0,
+    .sha512_update = CONFIG_DFUBOOT_SIG_ECDSA_P384 || CONFIG_DFUBOOT_SIG_ED25519 ? host_sha512_update : 0,
+    .sha512_finish = CONFIG_DFUBOOT_SIG_ECDSA_P384 || CONFIG_DFUBOOT_SIG_ED25519 ? host_sha512_finish : 0,
+    .ecdsa_p384_verify = CONFIG_DFUBOOT_SIG_ECDSA_P384 ? host_ecdsa_p384_verify : 0,
+    .ed25519_pure_verify = CONFIG_DFUBOOT_SIG_ED25519 ? host_ed25519_pure_verify : 0,
 };
 
 const struct image_crypto *crypto_adapter(void)

@@ -64,11 +64,12 @@ static uint8_t status_of(int rc)
         return DFU_ERR_ADDRESS;
     case DFB_ENOTERASED:
         return DFU_ERR_CHECK_ERASED;
-    case DFB_EBADIMAGE:
-    case DFB_EHASH:
-    case DFB_ESIG:
+    case DFB_EBADIMAGE: /* not an image for this device */
     case DFB_ENOKEY:
         return DFU_ERR_FILE;
+    case DFB_EHASH: /* an image for it, but it does not verify */
+    case DFB_ESIG:
+        return DFU_ERR_VERIFY;
     default:
         return DFU_ERR_WRITE;
     }

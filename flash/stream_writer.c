@@ -44,13 +44,18 @@ static int erase_until(struct stream_writer *sw, uint32_t end)
         struct flash_sector s;
         int rc = flash_area_sector_at(sw->fa, sw->erased_end, &s);
 
-        if (rc == DFB_OK)
+        if (rc == DFB_OK && !(sw->skip_erased && flash_area_is_erased(sw->fa, s.off, s.size) == 1))
             rc = flash_area_erase(sw->fa, s.off, s.size);
         if (rc != DFB_OK)
             return rc;
         sw->erased_end = s.off + s.size;
     }
     return DFB_OK;
+}
+
+void stream_writer_skip_erased(struct stream_writer *sw, int on)
+{
+    sw->skip_erased = on != 0;
 }
 
 /* Programs `len` bytes of the buffer (len a multiple of the write block). */
@@ -138,11 +143,16 @@ int stream_writer_step(struct stream_writer *sw, const void *data, uint32_t len,
         return DFB_OK;
     n = max_write != 0 && max_write < len ? max_write : len;
     off = sw->start + sw->flushed;
-    if (sw->erased_end < off + n) {
-        /* one sector at a time: the erase is this call's operation */
+    while (sw->erased_end < off + n) {
+        /* one sector at a time: the erase is this call's operation (a
+         * sector skipped as erased costs only its read) */
         struct flash_sector s;
 
         rc = flash_area_sector_at(sw->fa, sw->erased_end, &s);
+        if (rc == DFB_OK && sw->skip_erased && flash_area_is_erased(sw->fa, s.off, s.size) == 1) {
+            sw->erased_end = s.off + s.size;
+            continue;
+        }
         if (rc == DFB_OK)
             rc = flash_area_erase(sw->fa, s.off, s.size);
         if (rc == DFB_OK)
@@ -171,7 +181,9 @@ uint32_t stream_writer_estimate_us(const struct stream_writer *sw, uint32_t len)
 
     if (end > sw->limit)
         end = sw->limit;
-    while (off < end) {
+    /* skipping erased sectors: the slot is expected pre-erased (no reads
+     * here; a sector that still needs its erase makes the host poll again) */
+    while (!sw->skip_erased && off < end) {
         struct flash_sector s;
 
         if (flash_area_sector_at(sw->fa, off, &s) != DFB_OK)

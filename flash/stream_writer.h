@@ -22,6 +22,7 @@ struct stream_writer {
     uint32_t flushed;     /* data bytes programmed so far (padding excluded) */
     uint32_t erased_end;  /* area offset up to which sectors were erased */
     uint8_t padded;       /* a padded flush ended the stream */
+    uint8_t skip_erased;  /* see stream_writer_skip_erased() */
 };
 
 /* Streams into `fa` from area offset `start` (write-block aligned) up to
@@ -31,6 +32,15 @@ struct stream_writer {
  * data is written. */
 int stream_writer_init(struct stream_writer *sw, const struct flash_area *fa, uint8_t *buf, uint32_t buf_size,
                        uint32_t start, uint32_t limit);
+
+/* From now on a sector that reads erased is not erased again before it is
+ * first written (0 turns this off; off after init). Only for an area whose
+ * erased-reading sectors are known to be fully erased, e.g. after
+ * boot_preerase_step() (boot/boot_preerase.h) has returned 0 since power-up:
+ * a sector whose erase a power cut interrupted can read erased and still not
+ * program reliably. Applies to stream_writer_step() too, and
+ * stream_writer_estimate_us() then counts no erase time (it reads nothing). */
+void stream_writer_skip_erased(struct stream_writer *sw, int on);
 
 /* Makes the stream also erase the sectors from area offset `off` (at most
  * the start) before its first write, as part of its progressive erase:

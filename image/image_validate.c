@@ -2,8 +2,13 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "common/config.h"
 #include "common/errors.h"
 #include "image/image_validate.h"
+
+/* A failure-reason text, or nothing without CONFIG_DFUBOOT_FAIL_REASONS
+ * (the string is then not in the binary). */
+#define REASON(text) (CONFIG_DFUBOOT_FAIL_REASONS ? (text) : 0)
 
 #define SIG_MAX 384u       /* RSA-3072 */
 #define ECDSA_SIG_MAX 128u /* as MCUboot's buffer (P-384 DER is at most 104 bytes) */
@@ -55,6 +60,10 @@ static bool is_hash_tlv(uint16_t type)
     return type == IMAGE_TLV_SHA256 || type == IMAGE_TLV_SHA384 || type == IMAGE_TLV_SHA512;
 }
 
+/* SHA-384/512 image hashes serve only P-384 and pure Ed25519 images: a
+ * build with neither validates SHA-256 images only (others: DFB_ENOTSUP). */
+#define WIDE_HASHES (CONFIG_DFUBOOT_SIG_ECDSA_P384 || CONFIG_DFUBOOT_SIG_ED25519)
+
 /* The hash of a validation: the algorithm picks the adapter's functions. */
 struct hasher {
     const struct image_crypto *c;
@@ -70,14 +79,14 @@ static int hasher_init(struct hasher *h, const struct image_crypto *c, enum imag
         return c->sha256_init(&h->ctx);
     if (alg != IMAGE_HASH_SHA384 && alg != IMAGE_HASH_SHA512)
         return DFB_EINVAL;
-    if (c->sha512_init == 0 || c->sha512_update == 0 || c->sha512_finish == 0)
+    if (!WIDE_HASHES || c->sha512_init == 0 || c->sha512_update == 0 || c->sha512_finish == 0)
         return DFB_ENOTSUP;
     return c->sha512_init(&h->ctx, alg == IMAGE_HASH_SHA384);
 }
 
 static int hasher_update(struct hasher *h, const void *data, size_t len)
 {
-    return h->alg == IMAGE_HASH_SHA256 ? h->c->sha256_update(&h->ctx, data, len)
+    return h->alg == IMAGE_HASH_SHA256 || !WIDE_HASHES ? h->c->sha256_update(&h->ctx, data, len)
                                        : h->c->sha512_update(&h->ctx, data, len);
 }
 
@@ -85,7 +94,8 @@ static int hasher_update(struct hasher *h, const void *data, size_t len)
  * returns the first error (`rc` from before, else finish's). */
 static int hasher_finish(struct hasher *h, int rc, uint8_t *digest)
 {
-    int frc = h->alg == IMAGE_HASH_SHA256 ? h->c->sha256_finish(&h->ctx, digest) : h->c->sha512_finish(&h->ctx, digest);
+    int frc = h->alg == IMAGE_HASH_SHA256 || !WIDE_HASHES ? h->c->sha256_finish(&h->ctx, digest)
+                                                          : h->c->sha512_finish(&h->ctx, digest);
 
     return rc != DFB_OK ? rc : frc;
 }
@@ -196,11 +206,11 @@ static int verify_sig(const struct image_validate_cfg *cfg, const struct image_k
         if (len != (type == IMAGE_TLV_RSA2048_PSS ? 256u : 384u))
             return DFB_ESIG;
         if (in->digest_len != IMAGE_SHA256_SIZE) {
-            *why = "RSA signatures over a SHA-384/SHA-512 image hash are not supported";
+            *why = REASON("RSA signatures over a SHA-384/SHA-512 image hash are not supported");
             return DFB_ENOTSUP;
         }
-        if (c->rsa_pss_verify == 0) {
-            *why = "RSA-PSS is not supported by this build";
+        if (!CONFIG_DFUBOOT_SIG_RSA || c->rsa_pss_verify == 0) {
+            *why = REASON("RSA-PSS is not supported by this build");
             return DFB_ENOTSUP;
         }
         return c->rsa_pss_verify(key->der, key->len, in->digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
@@ -209,21 +219,21 @@ static int verify_sig(const struct image_validate_cfg *cfg, const struct image_k
             return DFB_ESIG;
         if (key->type == IMAGE_KEY_ECDSA_P384) {
             if (in->digest_len != 48u) {
-                *why = "an ECDSA P-384 signature needs a SHA-384 image hash";
+                *why = REASON("an ECDSA P-384 signature needs a SHA-384 image hash");
                 return DFB_ENOTSUP;
             }
-            if (c->ecdsa_p384_verify == 0) {
-                *why = "ECDSA P-384 is not supported by this build";
+            if (!CONFIG_DFUBOOT_SIG_ECDSA_P384 || c->ecdsa_p384_verify == 0) {
+                *why = REASON("ECDSA P-384 is not supported by this build");
                 return DFB_ENOTSUP;
             }
             return c->ecdsa_p384_verify(key->der, key->len, in->digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
         }
         if (in->digest_len != IMAGE_SHA256_SIZE) {
-            *why = "an ECDSA P-256 signature needs a SHA-256 image hash";
+            *why = REASON("an ECDSA P-256 signature needs a SHA-256 image hash");
             return DFB_ENOTSUP;
         }
-        if (c->ecdsa_p256_verify == 0) {
-            *why = "ECDSA P-256 is not supported by this build";
+        if (!CONFIG_DFUBOOT_SIG_ECDSA_P256 || c->ecdsa_p256_verify == 0) {
+            *why = REASON("ECDSA P-256 is not supported by this build");
             return DFB_ENOTSUP;
         }
         return c->ecdsa_p256_verify(key->der, key->len, in->digest, sig, len) == DFB_OK ? DFB_OK : DFB_ESIG;
@@ -231,8 +241,8 @@ static int verify_sig(const struct image_validate_cfg *cfg, const struct image_k
         if (len != 64)
             return DFB_ESIG;
         if (in->pure) {
-            if (c->ed25519_pure_verify == 0) {
-                *why = "pure Ed25519 is not supported by this build";
+            if (!CONFIG_DFUBOOT_SIG_ED25519 || c->ed25519_pure_verify == 0) {
+                *why = REASON("pure Ed25519 is not supported by this build");
                 return DFB_ENOTSUP;
             }
             return c->ed25519_pure_verify(key->der, key->len, in->fa, in->lay->off,
@@ -240,8 +250,8 @@ static int verify_sig(const struct image_validate_cfg *cfg, const struct image_k
                        ? DFB_OK
                        : DFB_ESIG;
         }
-        if (c->ed25519_verify == 0) {
-            *why = "Ed25519 is not supported by this build";
+        if (!CONFIG_DFUBOOT_SIG_ED25519 || c->ed25519_verify == 0) {
+            *why = REASON("Ed25519 is not supported by this build");
             return DFB_ENOTSUP;
         }
         return c->ed25519_verify(key->der, key->len, in->digest, in->digest_len, sig) == DFB_OK ? DFB_OK
@@ -260,13 +270,22 @@ static int hash_tlv(const struct image_validate_cfg *cfg, const struct flash_are
 
 static int fail(struct image_info *info, int rc, const char *why)
 {
-    info->reason = why;
+    info->reason = why != 0 ? why : rc == DFB_OK ? "ok" : "invalid";
     return rc;
 }
+
+/* The reason strings exist only with CONFIG_DFUBOOT_FAIL_REASONS; without
+ * them image_validate() sets "ok" / "invalid" once, at its end. */
+#define FAIL(info, rc, why) (CONFIG_DFUBOOT_FAIL_REASONS ? fail((info), (rc), (why)) : (rc))
+
+static int validate_image(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
+                          struct image_info *info);
 
 /* Reason texts for a hash TLV of another algorithm than the build's. */
 static const char *other_hash_reason(uint16_t have, enum image_hash_alg want)
 {
+    if (!CONFIG_DFUBOOT_FAIL_REASONS)
+        return 0;
     static const char *const r[3][3] = {
         /* build SHA-256 */ { 0, "the image is hashed with SHA-384 (P-384 signing); this build checks SHA-256",
                               "the image is hashed with SHA-512 (pure Ed25519 signing); this build checks SHA-256" },
@@ -283,6 +302,21 @@ static const char *other_hash_reason(uint16_t have, enum image_hash_alg want)
 int image_validate(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
                    struct image_info *info)
 {
+    int rc;
+
+    if (cfg == 0 || cfg->crypto == 0 || fa == 0 || info == 0 || cfg->crypto->sha256_init == 0 ||
+        cfg->crypto->sha256_update == 0 || cfg->crypto->sha256_finish == 0 ||
+        (cfg->key_count != 0 && cfg->keys == 0) || (uint32_t)cfg->hash > (uint32_t)IMAGE_HASH_SHA512)
+        return DFB_EINVAL;
+    rc = validate_image(cfg, fa, off, info);
+    if (!CONFIG_DFUBOOT_FAIL_REASONS)
+        fail(info, rc, 0);
+    return rc;
+}
+
+static int validate_image(const struct image_validate_cfg *cfg, const struct flash_area *fa, uint32_t off,
+                          struct image_info *info)
+{
     uint8_t buf[SIG_MAX];
     uint8_t h[IMAGE_HASH_MAX_SIZE];
     struct image_tlv_iter it;
@@ -295,10 +329,6 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
     uint32_t hash_len;
     const char *sig_why = 0;
 
-    if (cfg == 0 || cfg->crypto == 0 || fa == 0 || info == 0 || cfg->crypto->sha256_init == 0 ||
-        cfg->crypto->sha256_update == 0 || cfg->crypto->sha256_finish == 0 ||
-        (cfg->key_count != 0 && cfg->keys == 0) || (uint32_t)cfg->hash > (uint32_t)IMAGE_HASH_SHA512)
-        return DFB_EINVAL;
     memset(info, 0, sizeof(*info));
     info->key_index = -1;
     have_keys = cfg->key_count != 0;
@@ -307,36 +337,36 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
 
     rc = image_header_read(fa, off, &info->hdr);
     if (rc == DFB_ENOENT)
-        return fail(info, rc, "no image (erased header)");
+        return FAIL(info, rc, "no image (erased header)");
     if (rc == DFB_EBADIMAGE && info->hdr.magic != IMAGE_MAGIC)
-        return fail(info, rc, "bad image magic");
+        return FAIL(info, rc, "bad image magic");
     if (rc == DFB_EBADIMAGE)
-        return fail(info, rc, "header size smaller than 32");
+        return FAIL(info, rc, "header size smaller than 32");
     if (rc == DFB_EOVERFLOW)
-        return fail(info, rc, "header sizes overflow");
+        return FAIL(info, rc, "header sizes overflow");
     if (rc == DFB_ERANGE)
-        return fail(info, rc, "image larger than its area");
+        return FAIL(info, rc, "image larger than its area");
     if (rc != DFB_OK)
-        return fail(info, rc, "flash read error");
+        return FAIL(info, rc, "flash read error");
     rc = image_layout_read(fa, off, &info->hdr, &info->lay);
     if (rc == DFB_EBADIMAGE)
-        return fail(info, rc, "bad TLV info (magic or protected size)");
+        return FAIL(info, rc, "bad TLV info (magic or protected size)");
     if (rc == DFB_ERANGE)
-        return fail(info, rc, "TLV area extends past the end of the area");
+        return FAIL(info, rc, "TLV area extends past the end of the area");
     if (rc != DFB_OK)
-        return fail(info, rc, "cannot read the TLV info");
+        return FAIL(info, rc, "cannot read the TLV info");
     info->total_size = info->lay.end - off;
     if (info->hdr.flags & (IMAGE_F_ENCRYPTED_AES128 | IMAGE_F_ENCRYPTED_AES256))
-        return fail(info, DFB_ENOTSUP, "encrypted image (not supported)");
+        return FAIL(info, DFB_ENOTSUP, "encrypted image (not supported)");
     if (info->hdr.flags & (IMAGE_F_COMPRESSED_LZMA1 | IMAGE_F_COMPRESSED_LZMA2 | IMAGE_F_COMPRESSED_ARM_THUMB_FLT))
-        return fail(info, DFB_ENOTSUP, "compressed image (not supported)");
+        return FAIL(info, DFB_ENOTSUP, "compressed image (not supported)");
 
     rc = image_hash_compute_alg(cfg->crypto, cfg->hash, fa, &info->lay, info->hash);
     if (rc == DFB_ENOTSUP)
-        return fail(info, rc, cfg->hash == IMAGE_HASH_SHA384 ? "SHA-384 is not supported by this build"
+        return FAIL(info, rc, cfg->hash == IMAGE_HASH_SHA384 ? "SHA-384 is not supported by this build"
                                                              : "SHA-512 is not supported by this build");
     if (rc != DFB_OK)
-        return fail(info, rc, "cannot hash the image");
+        return FAIL(info, rc, "cannot hash the image");
     info->hash_len = hash_len;
     in = (struct sig_input){ info->hash, hash_len, false, fa, &info->lay };
 
@@ -346,14 +376,14 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
         if (rc == 0)
             break;
         if (rc < 0)
-            return fail(info, rc, rc == DFB_EBADIMAGE ? "TLV entry overruns its area" : "cannot read a TLV");
+            return FAIL(info, rc, rc == DFB_EBADIMAGE ? "TLV entry overruns its area" : "cannot read a TLV");
         if (tlv.is_protected) {
             if (tlv.type == IMAGE_TLV_SEC_CNT) {
                 if (tlv.len != 4)
-                    return fail(info, DFB_EBADIMAGE, "SEC_CNT TLV is not 4 bytes");
+                    return FAIL(info, DFB_EBADIMAGE, "SEC_CNT TLV is not 4 bytes");
                 rc = flash_area_read(fa, tlv.off, buf, 4);
                 if (rc != DFB_OK)
-                    return fail(info, rc, "cannot read a TLV");
+                    return FAIL(info, rc, "cannot read a TLV");
                 if (!info->has_security_counter) {
                     info->has_security_counter = true;
                     info->security_counter = get_le32(buf);
@@ -368,12 +398,12 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
         }
         if (tlv.type == want_hash) {
             if (tlv.len != hash_len)
-                return fail(info, DFB_EHASH, "hash TLV has a wrong length");
+                return FAIL(info, DFB_EHASH, "hash TLV has a wrong length");
             rc = flash_area_read(fa, tlv.off, buf, hash_len);
             if (rc != DFB_OK)
-                return fail(info, rc, "cannot read a TLV");
+                return FAIL(info, rc, "cannot read a TLV");
             if (memcmp(buf, info->hash, hash_len) != 0)
-                return fail(info, DFB_EHASH,
+                return FAIL(info, DFB_EHASH,
                             want_hash == IMAGE_TLV_SHA256   ? "image hash does not match the SHA256 TLV"
                             : want_hash == IMAGE_TLV_SHA384 ? "image hash does not match the SHA384 TLV"
                                                             : "image hash does not match the SHA512 TLV");
@@ -405,10 +435,10 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
                 rc = hash_tlv(cfg, fa, &tlv, h);
             }
             if (rc != DFB_OK)
-                return fail(info, rc, "cannot read a TLV");
+                return FAIL(info, rc, "cannot read a TLV");
             key_id = find_key(cfg, h, &rc);
             if (rc != DFB_OK)
-                return fail(info, rc, "cannot hash a key");
+                return FAIL(info, rc, "cannot hash a key");
             if (key_id < 0)
                 key_unknown = true;
             continue;
@@ -423,7 +453,7 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
             } else {
                 rc = flash_area_read(fa, tlv.off, buf, tlv.len);
                 if (rc != DFB_OK)
-                    return fail(info, rc, "cannot read a TLV");
+                    return FAIL(info, rc, "cannot read a TLV");
                 in.pure = pure;
                 sig_rc = verify_sig(cfg, &cfg->keys[key_id], tlv.type, &in, buf, tlv.len, &sig_why);
             }
@@ -439,24 +469,24 @@ int image_validate(const struct image_validate_cfg *cfg, const struct flash_area
         }
     }
     if (!hash_found && other_hash != 0)
-        return fail(info, DFB_ENOTSUP, other_hash_reason(other_hash, cfg->hash));
+        return FAIL(info, DFB_ENOTSUP, other_hash_reason(other_hash, cfg->hash));
     if (!hash_found)
-        return fail(info, DFB_EHASH,
+        return FAIL(info, DFB_EHASH,
                     want_hash == IMAGE_TLV_SHA256   ? "no SHA256 TLV"
                     : want_hash == IMAGE_TLV_SHA384 ? "no SHA384 TLV"
                                                     : "no SHA512 TLV");
     if (!have_keys)
-        return fail(info, DFB_OK, "ok");
+        return FAIL(info, DFB_OK, "ok");
     if (!sig_checked) {
         if (key_unknown)
-            return fail(info, DFB_ENOKEY, "the image's key is not a built-in key");
+            return FAIL(info, DFB_ENOKEY, "the image's key is not a built-in key");
         if (!key_named)
-            return fail(info, DFB_ESIG, cfg->match == IMAGE_MATCH_PUBKEY ? "no PUBKEY TLV" : "no KEYHASH TLV");
-        return fail(info, DFB_ESIG, "no signature for the image's key");
+            return FAIL(info, DFB_ESIG, cfg->match == IMAGE_MATCH_PUBKEY ? "no PUBKEY TLV" : "no KEYHASH TLV");
+        return FAIL(info, DFB_ESIG, "no signature for the image's key");
     }
     if (sig_rc == DFB_ENOTSUP)
-        return fail(info, sig_rc, sig_why ? sig_why : "signature algorithm not supported by this build");
+        return FAIL(info, sig_rc, sig_why ? sig_why : "signature algorithm not supported by this build");
     if (sig_rc != DFB_OK)
-        return fail(info, DFB_ESIG, "signature does not verify");
-    return fail(info, DFB_OK, "ok");
+        return FAIL(info, DFB_ESIG, "signature does not verify");
+    return FAIL(info, DFB_OK, "ok");
 }

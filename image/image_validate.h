@@ -134,7 +134,9 @@ struct image_info {
     uint32_t security_counter;
     int key_index;              /* built-in key that verified the signature, or -1 */
     uint16_t sig_type;          /* TLV type of that signature, or 0 */
-    const char *reason;         /* short text: "ok" or why validation failed */
+    const char *reason;         /* short text: "ok" or why validation failed
+                                   (only "ok" / "invalid" when built with
+                                   CONFIG_DFUBOOT_FAIL_REASONS 0) */
 };
 
 /* Validates the image at `off` of `fa`.

@@ -1,11 +1,14 @@
 /* Footprint root for the bootloader (Cortex-M4 link with --gc-sections from
  * bench_root): boot_go() with image_validate() as its validator, over a
  * flash device whose driver is this file's stubs, as a bootloader's main
- * would wire it. Without BENCH_CRYPTO the crypto adapter is stubs here
+ * would wire it (boot_image_validate() is the validator, as in the
+ * bootloader sample). The build options of common/config.h apply. Without BENCH_CRYPTO the crypto adapter is stubs here
  * (crypto excluded from the figures, as in the MCUboot anchor); with it,
  * crypto/crypto_host.c over mbedTLS is linked (libsodium stubbed: Ed25519 is
  * not counted). The jump and the log sink are stubs too. */
 #include "boot/boot.h"
+#include "boot/boot_image.h"
+#include "common/config.h"
 #include "image/image_validate.h"
 #ifdef BENCH_CRYPTO
 #include "crypto/crypto.h"
@@ -58,14 +61,26 @@ static int h_finish(struct image_sha256_ctx *ctx, uint8_t digest[IMAGE_SHA256_SI
     return ctx->u.bytes[0] + digest[0];
 }
 
-static int h_rsa(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE], const uint8_t *sig,
+static int h_sig(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE], const uint8_t *sig,
                  size_t sig_len)
 {
     return key[0] + digest[0] + sig[0] + (int)(key_len + sig_len);
 }
 
+static int h_ed(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len, const uint8_t sig[64])
+{
+    return key[0] + msg[0] + sig[0] + (int)(key_len + msg_len);
+}
+
+/* Stubs for the algorithms the build selects (common/config.h). */
 static const struct image_crypto stub_crypto = {
-    .sha256_init = h_init, .sha256_update = h_update, .sha256_finish = h_finish, .rsa_pss_verify = h_rsa,
+    .sha256_init = h_init,
+    .sha256_update = h_update,
+    .sha256_finish = h_finish,
+    .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? h_sig : 0,
+    .ecdsa_p256_verify = CONFIG_DFUBOOT_SIG_ECDSA_P256 ? h_sig : 0,
+    .ed25519_verify = CONFIG_DFUBOOT_SIG_ED25519 ? h_ed : 0,
+    .ecdsa_p384_verify = CONFIG_DFUBOOT_SIG_ECDSA_P384 ? h_sig : 0,
 };
 #define CRYPTO (&stub_crypto)
 #else
@@ -87,23 +102,10 @@ int crypto_sign_verify_detached(const unsigned char *sig, const unsigned char *m
 
 extern const uint8_t bench_key[270];
 const uint8_t bench_key[270] = { 0x30 };
-static const struct image_key key = { IMAGE_KEY_RSA2048, bench_key, sizeof(bench_key) };
-
-static int validate(void *ctx, const struct flash_area *fa, uint32_t image_off, struct boot_image_info *out)
-{
-    struct image_info info;
-    int rc = image_validate(ctx, fa, image_off, &info);
-
-    if (rc != 0)
-        return rc;
-    out->total_size = info.total_size;
-    out->hdr_size = info.hdr.hdr_size;
-    out->img_size = info.hdr.img_size;
-    out->version = info.hdr.ver;
-    out->has_security_counter = info.has_security_counter;
-    out->security_counter = info.security_counter;
-    return 0;
-}
+static const struct image_key key = { CONFIG_DFUBOOT_SIG_RSA          ? IMAGE_KEY_RSA2048
+                                      : CONFIG_DFUBOOT_SIG_ECDSA_P256 ? IMAGE_KEY_ECDSA_P256
+                                                                      : IMAGE_KEY_ED25519,
+                                      bench_key, sizeof(bench_key) };
 
 static void jump(void *ctx, uint32_t image_off, uint32_t hdr_size, uint32_t img_size)
 {
@@ -125,7 +127,7 @@ void bench_root(void);
 void bench_root(void)
 {
     struct image_validate_cfg vcfg = { .crypto = CRYPTO, .keys = &key, .key_count = 1, .match = IMAGE_MATCH_KEYHASH };
-    struct boot_image_ops ops = { validate, &vcfg };
+    struct boot_image_ops ops = { boot_image_validate, &vcfg };
     struct sys_ops sys = { vlog, 0, 0, jump, 0 };
     struct boot_config cfg = { { &primary, &secondary, 0 }, &ops, &sys, 0, 0, 0 };
 

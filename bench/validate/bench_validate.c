@@ -8,8 +8,8 @@
  * built-in key. Measure with
  *   valgrind --tool=callgrind --toggle-collect=image_validate bench_validate ...
  * so only the validation itself is counted (loading the file and setting up
- * the flash are not). Built twice more with a larger read chunk, from a copy
- * of image/image_validate.c (see bench/CMakeLists.txt). */
+ * the flash are not). Also built with other read chunks: the same
+ * image/image_validate.c with IMAGE_VALIDATE_CHUNK set (bench/CMakeLists.txt). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +22,6 @@
 
 #include "bench/validate/bench_file.h"
 
-#ifndef BENCH_CHUNK
-#define BENCH_CHUNK IMAGE_VALIDATE_CHUNK
-#endif
 
 int main(int argc, char **argv)
 {
@@ -76,7 +73,7 @@ int main(int argc, char **argv)
                                        .match = IMAGE_MATCH_KEYHASH };
     sim_flash_reset_stats(&sf);
     rc = image_validate(&cfg, &fa, 0, &info);
-    printf("chunk=%u rc=%d reason=%s hashed=%u reads=%llu bytes_read=%llu\n", (unsigned)BENCH_CHUNK, rc,
+    printf("chunk=%u rc=%d reason=%s hashed=%u reads=%llu bytes_read=%llu\n", (unsigned)IMAGE_VALIDATE_CHUNK, rc,
            info.reason, info.lay.prot_off + info.lay.prot_size, (unsigned long long)sf.stats.reads,
            (unsigned long long)sf.stats.bytes_read);
     sim_flash_close(&sf);

@@ -3,14 +3,29 @@
  * For TEST, PERM, REVERT and a TEST that the application then confirms:
  * power is cut at operation k of the boot that swaps (every k, once with
  * the operation not done, once torn), then the board boots again until it
- * completes; for a sample of k a second cut hits the resumed boot. Every
- * run must end with the expected image in the primary byte for byte, the
- * other image where the algorithm keeps it, the expected trailers and a
- * jump to a valid primary. Write sizes 1, 4, 8, 32; erase values 0xFF and
- * 0x00; 16 x 1 KiB slots; and a sampled run on the nRF52840 DK layout.
+ * completes; after every first cut (or every 4th in the sampled sweep) a
+ * second cut hits the resumed boot at each of 10 points. Every run must end
+ * with the expected image in the primary byte for byte, the other image
+ * where the algorithm keeps it, the expected trailers and a jump to a valid
+ * primary. Write sizes 1, 4, 8, 32; erase values 0xFF and 0x00; 16 x 1 KiB
+ * slots; and the nRF52840 DK layout.
  *
- * Default: second cuts for every 4th first cut. DFUBOOT_SWEEP=full: a
- * second cut after every first cut. The figures per swap kind are printed. */
+ * How: the swapping boot runs once, uninterrupted. Before each of its flash
+ * operations the process forks (the child is a copy-on-write snapshot of
+ * the whole board at that point); the child cuts the power at that very
+ * operation, so its boot_go() returns the power error, and it goes on with
+ * the boots and checks, the second cuts each from a saved copy of the flash
+ * after the first cut. Up to DFUBOOT_SWEEP_JOBS children (default: the
+ * number of CPUs) run at once; nothing is replayed from power-on.
+ *
+ * Default: the full sweep. DFUBOOT_SWEEP=sample: second cuts after every
+ * 4th first cut and every 7th first cut on the nRF52840 DK layout (quick
+ * runs while developing). The figures per swap kind are printed, and the
+ * number of points as `result: powerloss_full_points N` for the bench. */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +50,26 @@ struct ctx {
     uint8_t *img_a, *img_b;
     size_t len_a, len_b;
     uint32_t dl_off;
-    long points, runs, torn_complete;
+    long points, runs;
     int full;
+    /* the forking sweep */
+    enum kind kind;
+    uint64_t last_op;   /* operations of the uninterrupted swapping boot */
+    int forking;        /* before_op forks (the parent's swapping boot) */
+    int in_child;       /* this process is a snapshot taken at child_k1 */
+    uint64_t child_k1;
+    enum sim_cut_mode child_mode;
+    int jobs, running;
+    long child_failures;
 };
+
+/* Counters the children add to (shared memory): checks made, torn final
+ * writes that landed complete. */
+struct shared_counts {
+    long checks;
+    long torn_complete;
+};
+static struct shared_counts *shared;
 
 static void build_images(struct ctx *x)
 {
@@ -157,20 +189,17 @@ static void check_done(struct ctx *x, enum kind k, uint64_t cut)
     check_trailer(x, &t->sec, BOOT_MAGIC_UNSET, 0, 0, 0, "secondary", cut);
 }
 
-/* Boots with a cut at `k1` (and `k2` during the next boot if nonzero),
- * then boots until done and checks. */
-static void run_cut(struct ctx *x, enum kind k, uint64_t k1, uint64_t k2, enum sim_cut_mode mode)
+/* The rest of one interruption run, on the flash as the cut at `k1` left
+ * it: a second cut at `k2` during the next boot if nonzero, then boots
+ * until done, and the checks. */
+static void after_cut(struct ctx *x, enum kind k, uint64_t k1, uint64_t k2, enum sim_cut_mode mode)
 {
     struct tboard *t = &x->t;
     struct boot_result rsp;
-    int rc;
+    int rc = DFB_EPOWER;
 
-    setup(x, k);
-    sim_flash_set_cut(&t->sf, k1, mode, k1 * 7919 + k2);
-    rc = tb_boot(t, &rsp);
-    x->runs++;
-    CHECK_EQ(rc, DFB_EPOWER); /* k1 is never past the end of the swap */
-    if (rc == DFB_EPOWER && k2 != 0) {
+    tb_log_clear(t);
+    if (k2 != 0) {
         sim_flash_power_on(&t->sf);
         sim_flash_set_cut(&t->sf, k2, mode, k1 * 31 + k2);
         rc = tb_boot(t, &rsp);
@@ -190,7 +219,7 @@ static void run_cut(struct ctx *x, enum kind k, uint64_t k1, uint64_t k2, enum s
         /* the torn last write (copy_done) landed complete: the swap was
          * done, and an unconfirmed test reverts at the next boot. The
          * revert must have found A intact. */
-        x->torn_complete++;
+        __atomic_fetch_add(&shared->torn_complete, 1, __ATOMIC_RELAXED);
         CHECK(tb_holds(t, &t->pri, 0, x->img_a, x->len_a));
         check_trailer(x, &t->pri, BOOT_MAGIC_GOOD, BOOT_FLAG_SET, BOOT_FLAG_SET, BOOT_SWAP_TYPE_REVERT, "primary",
                       k1);
@@ -198,6 +227,115 @@ static void run_cut(struct ctx *x, enum kind k, uint64_t k1, uint64_t k2, enum s
     }
     check_done(x, k, k1);
     check_next_boots(x, k, k1);
+}
+
+static const uint64_t second[] = { 1, 2, 3, 5, 8, 13, 21, 34, 55, 89 };
+
+static int with_second_cuts(const struct ctx *x, uint64_t k1)
+{
+    return x->full || k1 % 4 == 0;
+}
+
+static int first_cut_tried(const struct ctx *x, uint64_t k1)
+{
+    return x->c->sample <= 1 || k1 % x->c->sample == 0 || k1 == x->last_op;
+}
+
+/* In a child, right after its boot returned at the first cut: the run
+ * without a second cut, then each second cut from a copy of the flash. */
+static void child_runs(struct ctx *x)
+{
+    struct sim_flash *sf = &x->t.sf;
+    size_t prog_len = sf->geo->size / sf->geo->write_block_size;
+    uint8_t *mem = malloc(sf->geo->size), *prog = malloc(prog_len);
+
+    REQUIRE(mem != NULL && prog != NULL);
+    memcpy(mem, sf->mem, sf->geo->size);
+    memcpy(prog, sf->programmed, prog_len);
+    after_cut(x, x->kind, x->child_k1, 0, x->child_mode);
+    if (with_second_cuts(x, x->child_k1)) {
+        for (unsigned j = 0; j < sizeof(second) / sizeof(second[0]); j++) {
+            memcpy(sf->mem, mem, sf->geo->size);
+            memcpy(sf->programmed, prog, prog_len);
+            after_cut(x, x->kind, x->child_k1, second[j], x->child_mode);
+        }
+    }
+    fflush(stdout);
+    fflush(stderr);
+    __atomic_fetch_add(&shared->checks, (long)check_count, __ATOMIC_RELAXED);
+    _exit(check_failures == 0 ? 0 : 1);
+}
+
+/* Waits for one child; counts it if it failed. */
+static void reap_one(struct ctx *x)
+{
+    int status;
+    pid_t pid = wait(&status);
+
+    if (pid < 0)
+        return;
+    x->running--;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        x->child_failures++;
+        if (WIFSIGNALED(status))
+            fprintf(stderr, "a sweep child died of signal %d\n", WTERMSIG(status));
+    }
+}
+
+/* sim_flash's before_op hook in the parent's swapping boot: one child per
+ * cut mode, each cutting the power at operation `op`. */
+static void before_op(void *ctx, uint64_t op)
+{
+    struct ctx *x = ctx;
+
+    if (!x->forking || x->in_child || !first_cut_tried(x, op))
+        return;
+    for (int mode = 0; mode < 2; mode++) {
+        pid_t pid;
+
+        while (x->running >= x->jobs)
+            reap_one(x);
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            x->in_child = 1;
+            x->child_k1 = op;
+            x->child_mode = (enum sim_cut_mode)mode;
+            check_count = 0;
+            /* this operation is the one cut (the hook runs before it counts) */
+            sim_flash_set_cut(&x->t.sf, op, (enum sim_cut_mode)mode, op * 7919);
+            return;
+        }
+        x->running++;
+        x->runs++;
+        x->points += 1 + (with_second_cuts(x, op) ? (long)(sizeof(second) / sizeof(second[0])) : 0);
+    }
+}
+
+/* The swapping boot of kind `k`, forking a child at each operation. */
+static void sweep_kind(struct ctx *x, enum kind k)
+{
+    struct boot_result rsp;
+    int rc;
+
+    setup(x, k);
+    x->kind = k;
+    x->forking = 1;
+    x->t.sf.before_op = before_op;
+    x->t.sf.before_op_ctx = x;
+    rc = tb_boot(&x->t, &rsp);
+    x->forking = 0;
+    x->t.sf.before_op = NULL;
+    if (x->in_child) {
+        CHECK_EQ(rc, DFB_EPOWER); /* the cut operation is part of this boot */
+        child_runs(x);
+    }
+    CHECK_EQ(rc, DFB_OK);
+    check_done(x, k, 0);
+    while (x->running > 0)
+        reap_one(x);
 }
 
 static long total_points;
@@ -224,15 +362,15 @@ static struct figures measure(struct ctx *x, enum kind k)
     return f;
 }
 
-static void sweep(const struct cfg *c, int full)
+static void sweep(const struct cfg *c, int full, int jobs)
 {
-    static const uint64_t second[] = { 1, 2, 3, 5, 8, 13, 21, 34, 55, 89 };
     struct ctx x;
     struct boot_geo g;
 
     memset(&x, 0, sizeof(x));
     x.c = c;
     x.full = full;
+    x.jobs = jobs;
     if (c->layout)
         MUST(tb_init_layout(&x.t, c->layout, c->max_align));
     else
@@ -249,7 +387,7 @@ static void sweep(const struct cfg *c, int full)
         struct figures f = measure(&x, (enum kind)k);
         uint32_t n = (uint32_t)(((k == K_REVERT ? x.len_a : (x.len_a > x.len_b ? x.len_a : x.len_b)) + g.sector_size - 1) /
                                 g.sector_size);
-        long before = x.points;
+        long before = x.points, failures = x.child_failures, torn = shared->torn_complete;
 
         printf("   %-12s N=%-3u ops %-4llu erases %-4llu bytes %-7llu writes %-4llu (status/trailer writes %llu)\n",
                kind_name[k], n, (unsigned long long)f.ops, (unsigned long long)f.erases,
@@ -258,25 +396,16 @@ static void sweep(const struct cfg *c, int full)
             CHECK(f.erases <= n + 2 * g.trailer_sectors);
         else
             CHECK(f.erases <= 2 * n + 2 * g.trailer_sectors);
-        for (uint64_t k1 = 1; k1 <= f.ops; k1++) {
-            if (c->sample > 1 && k1 % c->sample != 0 && k1 != f.ops)
-                continue;
-            for (int mode = 0; mode < 2; mode++) {
-                run_cut(&x, (enum kind)k, k1, 0, (enum sim_cut_mode)mode);
-                x.points++;
-                if (full || k1 % 4 == 0) {
-                    for (unsigned j = 0; j < sizeof(second) / sizeof(second[0]); j++) {
-                        run_cut(&x, (enum kind)k, k1, second[j], (enum sim_cut_mode)mode);
-                        x.points++;
-                    }
-                }
-            }
-        }
-        printf("   %-12s interruption runs: %ld\n", kind_name[k], x.points - before);
-        if (x.torn_complete)
-            printf("   %-12s (torn final write landed complete, test reverted next boot: %ld)\n", kind_name[k], x.torn_complete);
-        x.torn_complete = 0;
+        x.last_op = f.ops;
+        sweep_kind(&x, (enum kind)k);
+        printf("   %-12s interruption runs: %ld%s\n", kind_name[k], x.points - before,
+               x.child_failures > failures ? " (FAILED)" : "");
+        if (shared->torn_complete > torn)
+            printf("   %-12s (torn final write landed complete, test reverted next boot: %ld)\n", kind_name[k],
+                   shared->torn_complete - torn);
+        fflush(stdout);
     }
+    CHECK_EQ(x.child_failures, 0);
     total_points += x.points;
     free(x.img_a);
     free(x.img_b);
@@ -286,9 +415,17 @@ static void sweep(const struct cfg *c, int full)
 int main(void)
 {
     const char *env = getenv("DFUBOOT_SWEEP");
-    int full = env != NULL && strcmp(env, "full") == 0;
+    const char *jenv = getenv("DFUBOOT_SWEEP_JOBS");
+    int full = env == NULL || strcmp(env, "sample") != 0;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = jenv != NULL ? atoi(jenv) : cpus > 0 ? (int)cpus : 1;
     static const uint32_t wbs[] = { 1, 4, 8, 32 };
 
+    if (jobs < 1)
+        jobs = 1;
+    shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(shared != MAP_FAILED);
+    memset(shared, 0, sizeof(*shared));
     for (unsigned i = 0; i < 4; i++) {
         for (int e = 0; e < 2; e++) {
             /* alternate which image is larger */
@@ -296,14 +433,17 @@ int main(void)
 
             c.a_body = (i + e) % 2 ? 9000 : 6500;
             c.b_body = (i + e) % 2 ? 7000 : 10300;
-            sweep(&c, full);
+            sweep(&c, full, jobs);
         }
     }
     {
-        /* the seed's board: 118 x 4 KiB slots; every 7th operation */
+        /* the seed's board: 118 x 4 KiB slots; every operation (sampled: every 7th) */
         struct cfg c = { 0, 0, 0, 0, 0, "nrf52840dk", 60000, 100000, full ? 1 : 7 };
-        sweep(&c, full);
+        sweep(&c, full, jobs);
     }
-    printf("interruption points tried: %ld (%s)\n", total_points, full ? "full" : "default sample");
+    printf("interruption points tried: %ld (%s, %d jobs)\n", total_points, full ? "full" : "sample", jobs);
+    if (full)
+        printf("result: powerloss_full_points %ld\n", total_points);
+    check_count += (int)shared->checks;
     CHECK_DONE();
 }

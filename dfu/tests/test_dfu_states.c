@@ -419,6 +419,11 @@ static void test_manifest_failure(void)
     CHECK_EQ(h_getstatus(), 0);
     CHECK_EQ(H.manifests, 1);
     CHECK_EQ(H.st[4], DFU_ERROR);
+    CHECK_EQ(H.st[0], DFU_ERR_VERIFY);
+    reach(DFU_DNLOAD_IDLE);
+    H.manifest_rc = DFB_EBADIMAGE;
+    CHECK_EQ(h_dnload(1, 0, 0), 0);
+    CHECK_EQ(h_getstatus(), 0);
     CHECK_EQ(H.st[0], DFU_ERR_FILE);
     reach(DFU_DNLOAD_IDLE);
     H.manifest_rc = DFB_EIO;

@@ -141,8 +141,40 @@ static void test_estimate(void)
     sim_flash_close(&sf);
 }
 
+/* stream_writer_skip_erased(): sectors that read erased are programmed
+ * without an erase; a sector holding anything is still erased first. */
+static void test_skip_erased(void)
+{
+    struct flash_geometry g = geo(4, 0xFF);
+    struct sim_flash sf;
+    struct flash_area fa;
+    struct stream_writer sw;
+    static uint8_t data[0x1000], back[0x1000];
+    uint8_t buf[256];
+
+    REQUIRE(sim_flash_init_mem(&sf, &g) == DFB_OK);
+    REQUIRE(flash_area_init(&fa, &sf.dev, "slot", 0x1000, 0x6000) == DFB_OK);
+    /* sectors 0 and 2 of the stream erased, 1 and 3 with a stray byte */
+    memset(sf.mem + 0x1000, 0xFF, 0x6000);
+    sf.mem[0x1000 + 0x400 + 17] = 0x00;
+    sf.mem[0x1000 + 0xC00 + 0x3FF] = 0x12;
+    fill_pattern(data, sizeof(data), 7);
+    sim_flash_reset_stats(&sf);
+    REQUIRE(stream_writer_init(&sw, &fa, buf, sizeof(buf), 0, 0) == DFB_OK);
+    stream_writer_skip_erased(&sw, 1);
+    CHECK_EQ(stream_writer_write(&sw, data, sizeof(data)), DFB_OK);
+    CHECK_EQ(stream_writer_flush(&sw), DFB_OK);
+    CHECK_EQ(sf.stats.erases, 2);
+    CHECK_EQ(sf.sector_erases[(0x1000 + 0x400) / 0x400], 1);
+    CHECK_EQ(sf.sector_erases[(0x1000 + 0xC00) / 0x400], 1);
+    REQUIRE(flash_area_read(&fa, 0, back, sizeof(back)) == DFB_OK);
+    CHECK(memcmp(back, data, sizeof(data)) == 0);
+    sim_flash_close(&sf);
+}
+
 int main(void)
 {
+    test_skip_erased();
     test_chunks();
     test_limits_and_errors();
     test_estimate();

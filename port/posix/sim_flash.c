@@ -55,6 +55,8 @@ static uint64_t next_rand(struct sim_flash *sf)
 /* Counts one erase/write operation; returns 1 if power is cut at it. */
 static int op_is_cut(struct sim_flash *sf)
 {
+    if (sf->before_op)
+        sf->before_op(sf->before_op_ctx, sf->ops + 1);
     sf->ops++;
     if (sf->cut_at != 0 && sf->ops == sf->cut_at) {
         sf->powered_off = 1;

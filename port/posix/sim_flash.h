@@ -53,6 +53,11 @@ struct sim_flash {
     int powered_off;
     void (*on_power_cut)(void *ctx, uint64_t op);
     void *on_power_cut_ctx;
+    /* called before every erase or write is counted, with the number it
+     * will have (sf->ops + 1): a test can take a snapshot of the flash
+     * there, or set a cut at that very operation (sim_flash_set_cut) */
+    void (*before_op)(void *ctx, uint64_t op);
+    void *before_op_ctx;
     /* 0: operations are instant; N: each takes N % of its modelled time in
      * real time (tests that must act in the middle of a download) */
     uint32_t realtime_percent;

@@ -130,6 +130,29 @@ void board_shared_restart_clock(struct board_shared *sh)
     sh->power_on_ns = now_ns();
 }
 
+/* Firmware links the board runtime (libdfuboot-vboard.so) dynamically: it
+ * is part of the machine, found in the lib/ directory beside the bin/ that
+ * holds this program (the build tree's layout). */
+static void export_runtime_path(void)
+{
+    char exe[4096], path[8192];
+    const char *old = getenv("LD_LIBRARY_PATH");
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    for (int up = 0; up < 2; up++) { /* .../bin/vboard -> ... */
+        slash = strrchr(exe, '/');
+        if (slash == NULL)
+            return;
+        *slash = '\0';
+    }
+    snprintf(path, sizeof(path), "%s/lib%s%s", exe, old != NULL && *old != '\0' ? ":" : "", old != NULL ? old : "");
+    setenv("LD_LIBRARY_PATH", path, 1);
+}
+
 int board_rom_start(const struct flash_layout *layout, int flash_fd, int shared_fd, int usbip_fd, char *why,
                     unsigned why_len)
 {
@@ -163,6 +186,7 @@ int board_rom_start(const struct flash_layout *layout, int flash_fd, int shared_
         } else {
             unsetenv("DFUBOOT_USBIP_FD");
         }
+        export_runtime_path();
         fexecve(prog, (char *const[]){ "dfuboot-bootloader", NULL }, environ);
         fprintf(stderr, "board: ROM cannot start the bootloader: %s\n", strerror(errno));
         _exit(BOARD_EXIT_HALT);

@@ -60,7 +60,7 @@ printf '\x01' | dd of="$flash" bs=1 seek=$((SLOT0_OFF + 0x300)) conv=notrunc sta
 skip_console
 board_start
 expect "E: Image in the primary slot is not valid!"
-expect "*** board halted: no bootable image ***"
+expect "Entering USB DFU recovery: no bootable image"
 board_stop
 
 # vboard: machine recorded beside the layout, info works unchanged

@@ -5,7 +5,7 @@
  *   vboard flash FLASH (--partition NAME | --offset OFF) FILE
  *   vboard dump FLASH --partition NAME -o FILE
  *   vboard info FLASH [--json]
- *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]
+ *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] [--hold-button]
  *                    [--uart-socket PATH]      (qemu-nrf51: the UART for an outside bridge)
  *
  * The layout of a flash file is recorded beside it in FLASH.layout (first
@@ -64,7 +64,8 @@ static void usage(FILE *out)
           "       vboard dump FLASH --partition NAME -o FILE\n"
           "       vboard info FLASH [--json]\n"
           "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
-          "                        [--uart-socket PATH]\n"
+          "                  [--hold-button]  (the recovery button held at power-on, released at the first reset)\n"
+          "                  [--uart-socket PATH]\n"
           "       (every command also takes --layout NAME; --uart-socket, machine qemu-nrf51 only:\n"
           "       the chip's UART as a unix socket at PATH for a bridge of your own, e.g.\n"
           "       uart-usb-bridge --uart unix:PATH --reconnect; the chip starts once it is connected)\n"
@@ -225,7 +226,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 }
 
 enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON, OPT_FORCE,
-       OPT_MACHINE, OPT_UART_SOCKET };
+       OPT_MACHINE, OPT_HOLD_BUTTON, OPT_UART_SOCKET };
 
 static const struct option long_opts[] = {
     { "layout", required_argument, NULL, OPT_LAYOUT },
@@ -239,6 +240,7 @@ static const struct option long_opts[] = {
     { "machine", required_argument, NULL, OPT_MACHINE },
     { "uart-socket", required_argument, NULL, OPT_UART_SOCKET },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "hold-button", no_argument, NULL, OPT_HOLD_BUTTON },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -248,14 +250,14 @@ struct args {
     const char *layout, *partition, *usbip, *stats, *output, *machine, *uart_socket;
     const char *offset;
     uint64_t cut_after;
-    int torn, json, force;
+    int torn, json, force, hold_button;
     const char *pos[2];
     int npos;
 };
 
 /* Each command lists the options it accepts as letters:
  * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
- * S stats, J json, M machine, o output, F force, A uart-socket. */
+ * S stats, J json, M machine, o output, F force, B hold-button, A uart-socket. */
 static char option_letter(int c)
 {
     switch (c) {
@@ -269,6 +271,7 @@ static char option_letter(int c)
     case OPT_JSON: return 'J';
     case OPT_MACHINE: return 'M';
     case OPT_FORCE: return 'F';
+    case OPT_HOLD_BUTTON: return 'B';
     case OPT_UART_SOCKET: return 'A';
     default: return 'o';
     }
@@ -304,6 +307,7 @@ static void parse_args(int argc, char **argv, struct args *a, const char *allowe
         case OPT_JSON: a->json = 1; break;
         case OPT_MACHINE: a->machine = optarg; break;
         case OPT_FORCE: a->force = 1; break;
+        case OPT_HOLD_BUTTON: a->hold_button = 1; break;
         case OPT_UART_SOCKET: a->uart_socket = optarg; break;
         case 'o': a->output = optarg; break;
         }
@@ -601,6 +605,8 @@ static int run_qemu(const struct args *a, const struct flash_layout *l)
     struct stat st;
     char why[160];
 
+    if (a->hold_button)
+        fail("--hold-button: machine qemu-nrf51 has no way to hold the micro:bit's button from outside QEMU");
     if (a->usbip && a->uart_socket)
         fail("--usbip and --uart-socket: vboard's own bridge or yours on the UART, not both");
     if (a->uart_socket && strlen(a->uart_socket) >= 100)
@@ -631,9 +637,10 @@ static int cmd_run(int argc, char **argv)
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
 
-    parse_args(argc, argv, &a, "LUCTSMA");
+    parse_args(argc, argv, &a, "LUCTSMBA");
     if (a.npos != 1)
-        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]");
+        fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] "
+             "[--hold-button]");
     if (a.torn && a.cut_after == 0)
         fail("--torn needs --cut-after-ops N");
     l = resolve_layout(a.pos[0], a.layout);
@@ -656,6 +663,9 @@ static int cmd_run(int argc, char **argv)
     sh->nsectors = flash_geo_sector_count(&l->geo);
     sh->cut_at = a.cut_after;
     sh->cut_torn = (uint32_t)a.torn;
+    /* held while the board powers on, let go before any reset: the user's
+     * hand on the button, as the bootloader samples it */
+    sh->button = (uint32_t)a.hold_button;
     if (a.usbip)
         usbip_fd = listen_usbip(a.usbip);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -692,6 +702,7 @@ static int cmd_run(int argc, char **argv)
             if (want_off)
                 break;
             want_reset = 0;
+            sh->button = 0;
             sh->boots++;
             board_shared_restart_clock(sh);
             power_on = 1;
@@ -700,6 +711,7 @@ static int cmd_run(int argc, char **argv)
         if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
             child = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == BOARD_EXIT_REBOOT) {
+                sh->button = 0;
                 sh->boots++;
                 board_shared_restart_clock(sh);
                 power_on = 1;
