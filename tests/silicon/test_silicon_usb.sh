@@ -7,6 +7,9 @@
 #   (the image at slot1's download offset, the upgrade requested, nothing
 #   else changed) and tests it ("Swap type: test", "Hello World!"); the next
 #   reset reverts and the DFU sample answers over USB again.
+# Then the bootloader's USB DFU recovery over the same link: a tampered
+# image in slot0, the bootloader becomes the DFU device, dfu-util downloads
+# the DFU sample, which is installed (PERM) and answers over USB.
 # Prints the figures: seconds for the upload and the download.
 . "$(dirname "$0")/lib.sh"
 need_dfu_util
@@ -52,5 +55,22 @@ check "after the revert the DFU sample answers over USB" grep -q '^Found Runtime
 board_stop
 check "power-off: exit 0" [ "$board_rc" = 0 ]
 check "the DFU sample back in slot0 byte for byte" in_slot0 "$flash" "$images/dfu.signed.bin"
+
+# --- recovery in the Thumb bootloader, over the UART link ----------------------
+board_new "$images/hello_world.signed.bin"
+printf '\x01' | dd of="$flash" bs=1 seek=$((SLOT0_OFF + 0x300)) conv=notrunc status=none
+skip_console
+usb_start
+expect "E: Image in the primary slot is not valid!"
+expect "I: Entering USB DFU recovery: no bootable image"
+dfu "$work/rl.log" -l
+check "recovery: the bootloader is a DFU-mode device over the UART" grep -q '^Found DFU: \[1209:' "$work/rl.log"
+dfu "$work/rdn.log" --alt 1 --download "$images/dfu.signed.bin"
+check "recovery: dfu-util downloads the DFU sample" test $? -eq 0
+expect "Recovery image 1.0.0+0 valid; installing it as a permanent upgrade"
+expect "I: Swap type: perm"
+expect "This device supports USB DFU class."
+board_stop
+check "recovery: the DFU sample installed in slot0 byte for byte" in_slot0 "$flash" "$images/dfu.signed.bin"
 
 silicon_done
