@@ -33,8 +33,9 @@ test: build cross clang
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE 'e2e|interop|fuzz|slow'
 
+# BOARD=qemu-nrf51: the same story on the emulated nRF51 (docs/port-nrf5.md).
 demo: build
-	@bash scripts/demo.sh $(BUILD)
+	@DFUBOOT_DEMO_BOARD=$(BOARD) bash scripts/demo.sh $(BUILD)
 
 # Benchmark tables (figures, not tests): see docs/performance.md.
 bench: build cross

@@ -1,6 +1,7 @@
 /* port/board.h for Nordic nRF51/nRF52 (ARMv6-M code), proven on QEMU's
  * microbit machine enlarged to the nRF52840's flash and RAM. Peripherals are
- * polled: UART0 for the console, TIMER0 for uptime, the NVMC for flash. */
+ * polled: UART0 for the console and the USB link (usb_link.h), TIMER0 for
+ * uptime, the NVMC for flash. */
 #include "port/board.h"
 
 #include <stdarg.h>
@@ -13,13 +14,11 @@
 #include "port/nrf5/nrf5_retained.h"
 #include "port/nrf5/nrf5_start.h"
 #include "port/nrf5/nvmc.h"
+#include "port/nrf5/uart.h"
 #include "port/nrf5/usb_link.h"
 
 /* The flash layout of this port: the nRF52840 DK partitions (flash/layouts.c). */
 #define NRF5_LAYOUT "nrf52840dk"
-/* UART pins of the micro:bit (QEMU ignores them; a DK uses P0.06/P0.08). */
-#define NRF5_UART_TX_PIN 24u
-#define NRF5_UART_RX_PIN 25u
 /* Button A of the micro:bit, active low (button 1 of the DK is P0.11). */
 #define NRF5_BUTTON_PIN 17u
 #define GPIO_PIN_CNF(pin) NRF5_REG(0x50000700u + 4u * (pin))
@@ -35,24 +34,26 @@ static struct nvmc nvmc;
 
 /* --- console ------------------------------------------------------------ */
 
-static void uart_init(void)
+/* Console text goes between the USB link's frames while the link runs,
+ * straight to the UART before (the bootloader, hello_world, start-up). */
+static const struct nrf5_console_route *console_route;
+
+void nrf5_console_set_route(const struct nrf5_console_route *route)
 {
-    UART0_PSELTXD = NRF5_UART_TX_PIN;
-    UART0_PSELRXD = NRF5_UART_RX_PIN;
-    UART0_BAUDRATE = UART_BAUDRATE_115200;
-    UART0_ENABLE = UART_ENABLE_ENABLED;
-    UART0_TASKS_STARTTX = 1;
-    UART0_TASKS_STARTRX = 1;
+    console_route = route;
 }
 
 static void uart_write(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        UART0_EVENTS_TXDRDY = 0;
-        UART0_TXD = (uint8_t)s[i];
-        while (UART0_EVENTS_TXDRDY == 0) {
-        }
-    }
+    if (console_route == 0 || !console_route->write(s, len))
+        nrf5_uart_write(s, len);
+}
+
+static void console_flush(void)
+{
+    if (console_route != 0)
+        console_route->flush();
+    nrf5_uart_drain();
 }
 
 static void console_vprintf(const char *fmt, va_list ap)
@@ -143,6 +144,7 @@ void board_log(const char *module, const char *fmt, ...)
 
 void board_reboot(void)
 {
+    console_flush();
     __asm volatile("dsb" ::: "memory");
     SCB_AIRCR = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
     __asm volatile("dsb" ::: "memory");
@@ -160,6 +162,7 @@ static void stop_here(void)
 void board_halt(const char *why)
 {
     console_printf("*** board halted: %s ***\n", why);
+    console_flush();
     stop_here();
 }
 
@@ -171,6 +174,7 @@ void nrf5_fatal(const char *why)
 void nrf5_fatal_exception(uint32_t exception)
 {
     console_printf("*** board halted: unexpected exception %lu ***\n", (unsigned long)exception);
+    console_flush();
     stop_here();
 }
 
@@ -255,7 +259,7 @@ static void nrf5_jump(void *ctx, uint32_t image_off, uint32_t hdr_size, uint32_t
     }
     /* Peripherals back to their reset state where the application expects
      * it: the timer keeps counting (uptime since reset). */
-    UART0_ENABLE = 0;
+    nrf5_uart_disable();
     /* VTOR: present on QEMU's M0 and on the nRF52's M4, absent (RAZ/WI) on
      * the nRF51's M0. Without it the bootloader's handlers forward. */
     SCB_VTOR = table;
@@ -304,17 +308,58 @@ const struct usb_dc_ops *board_usb_controller(struct usb_device *dev)
     return nrf5_usb_link_bind(dev);
 }
 
+/* Sleeps (WFI) until the UART has received a byte or `us` microseconds
+ * have passed. No handler runs: the two interrupts are enabled in the
+ * NVIC with PRIMASK set, and a pending interrupt ends WFI all the same;
+ * both are disabled and cleared again before PRIMASK is. A byte that came
+ * before the WFI leaves RXDRDY set, so it is never slept through.
+ *
+ * Why sleep rather than spin: a real chip's time runs on while it idles,
+ * and the host's protocol timers (DFU's wDetachTimeOut, the USB stack's
+ * request timeouts) are in that time. On QEMU (-icount with sleep=on) an
+ * idle chip's virtual time follows the wall clock, where a spinning one
+ * would run ahead of it; and an idle QEMU takes no host CPU. */
+static void idle_until_input(uint32_t us)
+{
+    uint32_t irqs = (1u << NRF5_IRQ_UART0) | (1u << NRF5_IRQ_TIMER0);
+
+    TIMER0_TASKS_CAPTURE0 = 1;
+    TIMER0_EVENTS_COMPARE1 = 0;
+    TIMER0_CC1 = TIMER0_CC0 + us;
+    TIMER0_INTENSET = TIMER_INT_COMPARE1;
+    UART0_INTENSET = UART_INT_RXDRDY;
+    __asm volatile("cpsid i" ::: "memory");
+    NVIC_ISER = irqs;
+    __asm volatile("dsb\n\twfi" ::: "memory");
+    NVIC_ICER = irqs;
+    UART0_INTENCLR = UART_INT_RXDRDY;
+    TIMER0_INTENCLR = TIMER_INT_COMPARE1;
+    TIMER0_EVENTS_COMPARE1 = 0;
+    NVIC_ICPR = irqs;
+    __asm volatile("cpsie i" ::: "memory");
+}
+
+/* Below this the compare could be passed before the WFI: spin instead. */
+#define IDLE_MIN_US 200u
+/* One sleep at most this long (the 32-bit compare stays far from wrapping). */
+#define IDLE_MAX_US 1000000u
+
 int board_wait(uint32_t timeout_ms)
 {
     uint32_t start = board_uptime_ms();
 
     for (;;) {
-        int rc = nrf5_usb_link_poll(timeout_ms);
+        int rc = nrf5_usb_link_poll();
+        uint32_t elapsed, left_us;
 
         if (rc != 0)
             return rc < 0 ? rc : 0;
-        if (board_uptime_ms() - start >= timeout_ms)
+        elapsed = board_uptime_ms() - start;
+        if (elapsed >= timeout_ms)
             return 0;
+        left_us = timeout_ms - elapsed > IDLE_MAX_US / 1000u ? IDLE_MAX_US : (timeout_ms - elapsed) * 1000u;
+        if (left_us >= IDLE_MIN_US)
+            idle_until_input(left_us);
     }
 }
 
@@ -329,7 +374,7 @@ void board_init(void)
     retained_power_on();
     if (own_table == 0) /* the bootloader (linked at 0): nothing to forward to yet */
         retained->vector_table = 0;
-    uart_init();
+    nrf5_uart_init();
     timer_init();
     GPIO_PIN_CNF(NRF5_BUTTON_PIN) = GPIO_PIN_CNF_INPUT_PULLUP;
     console_printf("*** Booting dfuboot v%s ***\n", DFUBOOT_VERSION_STRING);

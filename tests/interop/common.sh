@@ -81,11 +81,15 @@ require_board() {
 
 vboard() { "$bin/vboard" "$@"; }
 
-# board_flash: a fresh nRF52840 DK flash with the bootloader and the signed
-# DFU sample in slot0 (the seed's starting point).
+# board_flash [qemu-nrf51]: a fresh nRF52840 DK flash with the bootloader
+# and the signed DFU sample in slot0 (the seed's starting point); with
+# qemu-nrf51, for the emulated nRF51 running the Thumb firmware (USB over its
+# UART; images then points at build/images/qemu-nrf51).
 board_flash() {
+  local machine=${1:-host}
   flash=$work/flash.bin
-  vboard create "$flash" --layout nrf52840dk --force >/dev/null
+  [ "$machine" = host ] || images=$build_dir/images/$machine
+  vboard create "$flash" --layout nrf52840dk --machine "$machine" --force >/dev/null
   vboard flash "$flash" --partition mcuboot "$images/bootloader.bin" >/dev/null
   vboard flash "$flash" --partition slot0 "$images/dfu.signed.bin" >/dev/null
 }

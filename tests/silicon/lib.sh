@@ -138,3 +138,54 @@ expect_not() { ! tail -n +$((seen + 1)) "$console" | grep -q -F -- "$1"; }
 
 same_region() { cmp -s -n $(($4)) -i $(($3)):$(($3)) "$1" "$2"; }
 in_slot0() { cmp -s -n "$(stat -c %s "$2")" -i $((SLOT0_OFF)):0 "$1" "$2"; }
+
+# --- USB over the UART link (vboard run --usbip on qemu-nrf51) ---------------
+dfu_util=$bin/vboard-dfu-util
+port=${SILICON_PORT:-3340}
+export DFUBOOT_USBIP=127.0.0.1:$port
+
+need_dfu_util() {
+  command -v dfu-util >/dev/null || { echo "SKIP: dfu-util is not installed"; exit 77; }
+  [ -x "$dfu_util" ] || { echo "SKIP: $dfu_util was not built (no libusb-1.0 header)"; exit 77; }
+}
+
+# usb_start [vboard run options...]: powers the chip on with its USB (over
+# the UART) served on 127.0.0.1:$port; a port taken by another run on this
+# machine moves it up, and DFUBOOT_USBIP follows.
+usb_start() {
+  local tries mark
+  for tries in 1 2 3 4 5 6 7 8; do
+    mark=$(wc -l < "$console")
+    "$bin/vboard" run "$flash" --usbip "127.0.0.1:$port" "$@" >> "$console" 2>&1 &
+    board_pid=$!
+    sleep 0.05
+    if ! kill -0 "$board_pid" 2>/dev/null && tail -n +$((mark + 1)) "$console" | grep -q "cannot listen"; then
+      wait "$board_pid" 2>/dev/null
+      board_pid=
+      port=$((port + 100))
+      export DFUBOOT_USBIP=127.0.0.1:$port
+      continue
+    fi
+    return 0
+  done
+  die "no free TCP port for the board's USB/IP server"
+}
+
+# dfu LOG args...: dfu-util through the libusb shim (at most 300 s: the UART
+# is slow), output in LOG; returns dfu-util's exit status (124: it hung).
+dfu() {
+  local log=$1; shift
+  echo "\$ dfu-util $*" > "$log"
+  (cd "$work" && timeout 300 "$dfu_util" "$@") >> "$log" 2>&1
+}
+
+not() { ! "$@"; }
+# The chip's flash reaches the flash file at a reset or power-off: check
+# these after one.
+landed() { cmp -s -n "$(stat -c %s "$2")" -i $((SLOT1_OFF + DOWNLOAD_OFF)):0 "$1" "$2"; }
+same_outside_slot1() {
+  same_region "$1" "$2" 0 $((SLOT1_OFF)) && same_region "$1" "$2" $((SLOT1_OFF + SLOT_SIZE)) $((FLASH_SIZE - SLOT1_OFF - SLOT_SIZE))
+}
+slot1_magic() {
+  [ "$(od -An -tx1 -j $((SLOT1_OFF + SLOT_SIZE - 16)) -N 16 "$1" | tr -d ' \n')" = 77c295f360d2ef7f3552500f2cb67980 ]
+}

@@ -26,7 +26,7 @@ expect "I: Starting bootloader"
 expect "I: Primary image: magic=good, swap_type=0x2, copy_done=0x1, image_ok=0x3"
 expect "I: Swap type: revert"
 expect "I: Jumping to the first image slot"
-expect "<inf> main: No USB connection on this board."
+expect "<inf> main: This device supports USB DFU class."
 board_stop
 check "power-off after the revert: exit 0" [ "$board_rc" = 0 ]
 check "the DFU sample back in slot0 byte for byte" in_slot0 "$flash" "$dfu_sample"
@@ -44,7 +44,7 @@ board_stop
 skip_console
 board_start
 expect "I: Swap type: revert"
-expect "<inf> main: No USB connection on this board."
+expect "<inf> main: This device supports USB DFU class."
 board_stop
 check "revert after a power cycle: the DFU sample back" in_slot0 "$flash" "$dfu_sample"
 

@@ -30,7 +30,7 @@ wait_app() {
   while :; do
     tail_=$(tail -n +$((seen + 1)) "$console")
     if grep -q -F "Hello World! $BOARD" <<<"$tail_"; then echo hello; return; fi
-    if grep -q -F "No USB connection on this board." <<<"$tail_"; then echo dfu; return; fi
+    if grep -q -F "This device supports USB DFU class." <<<"$tail_"; then echo dfu; return; fi
     if grep -q -F "*** board halted" <<<"$tail_"; then echo halted; return; fi
     [ $SECONDS -ge $deadline ] && { echo timeout; return; }
     kill -0 "$board_pid" 2>/dev/null || { echo stopped; return; }
@@ -60,7 +60,7 @@ check "the clean TEST swap put hello_world in slot0" in_slot0 "$flash" "$hello"
 skip_console
 board_start --stats "$work/revert.json"
 expect "I: Swap type: revert"
-expect "No USB connection on this board."
+expect "This device supports USB DFU class."
 board_stop
 revert_ops=$(ops_of "$work/revert.json")
 check "the clean REVERT put the DFU sample back" in_slot0 "$flash" "$dfu_sample"

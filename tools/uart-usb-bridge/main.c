@@ -16,6 +16,7 @@
  * --port-file  write the USB/IP port, once listening, to FILE.
  * --give-up-ms a device silent this long with a request outstanding is
  *              taken as gone (default: never; see docs/uart-link.md).
+ * --verbose    log link and USB/IP events, and the link's counts at exit.
  * Exit status: 0 (stream closed, or SIGINT/SIGTERM), 1 error, 2 usage. */
 #include <errno.h>
 #include <getopt.h>
@@ -157,6 +158,14 @@ int main(int argc, char **argv)
             r = 1;
             break;
         }
+    }
+    if (cfg.verbose) {
+        const struct usbip_uart_bridge_stats *st = usbip_uart_bridge_stats(b);
+
+        fprintf(stderr,
+                "uart-usb-bridge: %u requests, %u resends, %u NAKs from the device, %u damaged frames from the "
+                "device, %u stale replies, %u device restarts, %u failed requests\n",
+                st->requests, st->resends, st->naks, st->bad_frames, st->stale, st->device_restarts, st->failed);
     }
     usbip_uart_bridge_close(b);
     return r;

@@ -6,6 +6,7 @@
  *   vboard dump FLASH --partition NAME -o FILE
  *   vboard info FLASH [--json]
  *   vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] [--hold-button]
+ *                    [--uart-socket PATH]      (qemu-nrf51: the UART for an outside bridge)
  *
  * The layout of a flash file is recorded beside it in FLASH.layout (first
  * line), with the machine that runs it (second line; absent: host, the
@@ -64,7 +65,10 @@ static void usage(FILE *out)
           "       vboard info FLASH [--json]\n"
           "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
           "                  [--hold-button]  (the recovery button held at power-on, released at the first reset)\n"
-          "       (every command also takes --layout NAME)\n"
+          "                  [--uart-socket PATH]\n"
+          "       (every command also takes --layout NAME; --uart-socket, machine qemu-nrf51 only:\n"
+          "       the chip's UART as a unix socket at PATH for a bridge of your own, e.g.\n"
+          "       uart-usb-bridge --uart unix:PATH --reconnect; the chip starts once it is connected)\n"
           "environment for run: DFUBOOT_VBOARD_CORRUPT=config-length makes the board's USB\n"
           "       configuration descriptors announce 2 bytes more than they hold (fault injection)\n",
           out);
@@ -222,7 +226,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 }
 
 enum { OPT_LAYOUT = 1000, OPT_PARTITION, OPT_OFFSET, OPT_USBIP, OPT_CUT, OPT_TORN, OPT_STATS, OPT_JSON, OPT_FORCE,
-       OPT_MACHINE, OPT_HOLD_BUTTON };
+       OPT_MACHINE, OPT_HOLD_BUTTON, OPT_UART_SOCKET };
 
 static const struct option long_opts[] = {
     { "layout", required_argument, NULL, OPT_LAYOUT },
@@ -234,6 +238,7 @@ static const struct option long_opts[] = {
     { "stats", required_argument, NULL, OPT_STATS },
     { "json", no_argument, NULL, OPT_JSON },
     { "machine", required_argument, NULL, OPT_MACHINE },
+    { "uart-socket", required_argument, NULL, OPT_UART_SOCKET },
     { "force", no_argument, NULL, OPT_FORCE },
     { "hold-button", no_argument, NULL, OPT_HOLD_BUTTON },
     { "output", required_argument, NULL, 'o' },
@@ -242,7 +247,7 @@ static const struct option long_opts[] = {
 };
 
 struct args {
-    const char *layout, *partition, *usbip, *stats, *output, *machine;
+    const char *layout, *partition, *usbip, *stats, *output, *machine, *uart_socket;
     const char *offset;
     uint64_t cut_after;
     int torn, json, force, hold_button;
@@ -252,7 +257,7 @@ struct args {
 
 /* Each command lists the options it accepts as letters:
  * L layout, P partition, O offset, U usbip, C cut-after-ops, T torn,
- * S stats, J json, M machine, o output, F force, B hold-button. */
+ * S stats, J json, M machine, o output, F force, B hold-button, A uart-socket. */
 static char option_letter(int c)
 {
     switch (c) {
@@ -267,6 +272,7 @@ static char option_letter(int c)
     case OPT_MACHINE: return 'M';
     case OPT_FORCE: return 'F';
     case OPT_HOLD_BUTTON: return 'B';
+    case OPT_UART_SOCKET: return 'A';
     default: return 'o';
     }
 }
@@ -302,6 +308,7 @@ static void parse_args(int argc, char **argv, struct args *a, const char *allowe
         case OPT_MACHINE: a->machine = optarg; break;
         case OPT_FORCE: a->force = 1; break;
         case OPT_HOLD_BUTTON: a->hold_button = 1; break;
+        case OPT_UART_SOCKET: a->uart_socket = optarg; break;
         case 'o': a->output = optarg; break;
         }
     }
@@ -592,11 +599,18 @@ static const char *recorded_machine(const char *flash, const char *wanted)
 static int run_qemu(const struct args *a, const struct flash_layout *l)
 {
     struct vboard_qemu_run run = {
-        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .stats = a->stats, .cut_after = a->cut_after,
+        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .usbip_fd = -1, .stats = a->stats,
+        .cut_after = a->cut_after, .uart_socket = a->uart_socket,
     };
     struct stat st;
     char why[160];
 
+    if (a->hold_button)
+        fail("--hold-button: machine qemu-nrf51 has no way to hold the micro:bit's button from outside QEMU");
+    if (a->usbip && a->uart_socket)
+        fail("--usbip and --uart-socket: vboard's own bridge or yours on the UART, not both");
+    if (a->uart_socket && strlen(a->uart_socket) >= 100)
+        fail("--uart-socket %s: too long for a unix socket path", a->uart_socket);
     if (a->torn)
         fail("--torn: machine qemu-nrf51 programs each word atomically (QEMU's NVMC); use a plain cut");
     if (!vboard_machine_layout_ok(VBOARD_MACHINE_QEMU_NRF51, l, why, sizeof(why)))
@@ -607,6 +621,8 @@ static int run_qemu(const struct args *a, const struct flash_layout *l)
     lock_flash(run.flash_fd, a->pos[0]);
     if (fstat(run.flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
         fail("%s: size does not match layout %s (%u bytes)", a->pos[0], l->name, l->geo.size);
+    if (a->usbip)
+        run.usbip_fd = listen_usbip(a->usbip);
     return vboard_qemu_run(&run);
 }
 
@@ -621,7 +637,7 @@ static int cmd_run(int argc, char **argv)
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
 
-    parse_args(argc, argv, &a, "LUCTSMB");
+    parse_args(argc, argv, &a, "LUCTSMBA");
     if (a.npos != 1)
         fail("usage: vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE] "
              "[--hold-button]");
@@ -630,6 +646,9 @@ static int cmd_run(int argc, char **argv)
     l = resolve_layout(a.pos[0], a.layout);
     if (strcmp(recorded_machine(a.pos[0], a.machine), VBOARD_MACHINE_QEMU_NRF51) == 0)
         return run_qemu(&a, l);
+    if (a.uart_socket)
+        fail("--uart-socket: machine host has no UART (its USB port is --usbip); create the flash file with "
+             "--machine qemu-nrf51");
     if (flash_layout_check(l) != DFB_OK || flash_geo_sector_count(&l->geo) > BOARD_MAX_SECTORS)
         fail("layout %s is not usable", l->name);
     flash_fd = open(a.pos[0], O_RDWR | O_CLOEXEC);

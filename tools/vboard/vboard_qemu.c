@@ -14,12 +14,24 @@
  * and stops, as the host machine's atomic cut does. QEMU programs each word
  * atomically, so there are no torn writes to emulate (--torn is refused).
  *
+ * USB (--usbip): the firmware's USB core speaks the UART link on the UART
+ * (docs/uart-link.md). The link's host side, the USB/IP bridge, runs in a
+ * thread of its own: a request it sends waits for the chip's reply, and the
+ * chip may be stopped meanwhile (a watchpoint, a reset, a flash save) by
+ * this main thread, which must stay free to restart it. vboard links the
+ * bridge and not the device core (the bridge implements the core's usbd_*
+ * entry points). The bridge owns QEMU's UART stream: it prints the console
+ * text between frames; a new QEMU process gives it a new stream, and a
+ * guest reset is the device restarting (its STATE frame), after which the
+ * bridge offers the device again.
+ *
  * Nothing here waits on wall-clock time except QEMU's start-up. */
 #include "tools/vboard/vboard_qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,10 +45,17 @@
 #include <unistd.h>
 
 #include "port/nrf5/nrf5_retained.h"
+#include "port/posix/usbip/usbip_uart_bridge.h"
+#include "port/uartlink/uartlink.h"
 
 #define QEMU_PROGRAM "qemu-system-arm"
 #define QEMU_PACKAGE "qemu-system-arm"
 #define ICOUNT_SHIFT "6" /* 2^6 ns per instruction: about a 16 MHz Cortex-M0 */
+/* sleep=on: while the chip idles (WFI) its virtual time follows the wall
+ * clock, as a real chip's does; the host's USB timers (DFU's detach
+ * timeout) count in that time. Running code stays deterministic: an
+ * instruction is 64 ns of virtual time whatever the host's speed. */
+#define ICOUNT_OPTIONS "shift=" ICOUNT_SHIFT ",align=off,sleep=on"
 
 int vboard_machine_known(const char *name)
 {
@@ -61,6 +80,10 @@ struct qemu {
     char dir[64];
     char rx[8192]; /* gdb receive buffer */
     size_t rx_len;
+    /* without --usbip: separates the console text from the UART link's
+     * frames (the DFU sample's device side announces itself anyway) */
+    struct uartlink_dec console;
+    uint8_t console_frame[64];
 };
 
 static int wake_pipe[2] = { -1, -1 };
@@ -368,6 +391,97 @@ static uint64_t qmp_icount(struct qemu *q)
     return strtoull(p + 9, NULL, 10);
 }
 
+/* ---- the USB/IP bridge to the UART link ------------------------------------- */
+
+struct bridge {
+    struct usbip_uart_bridge *b;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int running;
+    int stop;       /* under lock */
+    int new_uart;   /* under lock: a stream of a new QEMU for the bridge, or -1 */
+};
+
+static void *bridge_main(void *arg)
+{
+    struct bridge *br = arg;
+
+    for (;;) {
+        int stop, fd, r;
+
+        pthread_mutex_lock(&br->lock);
+        stop = br->stop;
+        fd = br->new_uart;
+        br->new_uart = -1;
+        pthread_mutex_unlock(&br->lock);
+        if (stop)
+            break;
+        if (fd >= 0)
+            usbip_uart_bridge_set_uart(br->b, fd);
+        /* the timeout only bounds how late a new stream or the stop is seen */
+        r = usbip_uart_bridge_poll(br->b, 100);
+        if (r < 0 && r != -EPIPE) {
+            say("USB/IP bridge: %s", strerror(-r));
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Opens the bridge's USB/IP server on the listening socket and starts its
+ * thread (signals stay with the main thread). */
+static int bridge_start(struct bridge *br, int listen_fd)
+{
+    struct usbip_uart_bridge_config cfg = { .uart_fd = -1, .listen_fd = listen_fd, .port = -1 };
+    sigset_t all, old;
+    int e;
+
+    br->new_uart = -1;
+    e = usbip_uart_bridge_open(&br->b, &cfg);
+    if (e < 0) {
+        say("cannot serve USB/IP: %s", strerror(-e));
+        return -1;
+    }
+    pthread_mutex_init(&br->lock, NULL);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    e = pthread_create(&br->thread, NULL, bridge_main, br);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        say("cannot start the USB/IP bridge: %s", strerror(e));
+        usbip_uart_bridge_close(br->b);
+        return -1;
+    }
+    br->running = 1;
+    return 0;
+}
+
+/* Hands the UART stream of a (new) QEMU to the bridge, which owns it from
+ * then on. */
+static void bridge_give_uart(struct bridge *br, int fd)
+{
+    pthread_mutex_lock(&br->lock);
+    if (br->new_uart >= 0)
+        close(br->new_uart);
+    br->new_uart = fd;
+    pthread_mutex_unlock(&br->lock);
+}
+
+/* Stops the thread (QEMU is gone by then: a request it waited on fails). */
+static void bridge_stop(struct bridge *br)
+{
+    if (!br->running)
+        return;
+    pthread_mutex_lock(&br->lock);
+    br->stop = 1;
+    pthread_mutex_unlock(&br->lock);
+    pthread_join(br->thread, NULL);
+    if (br->new_uart >= 0)
+        close(br->new_uart);
+    usbip_uart_bridge_close(br->b);
+    br->running = 0;
+}
+
 /* ---- the chip ------------------------------------------------------------- */
 
 static void qemu_kill(struct qemu *q)
@@ -388,11 +502,20 @@ static void qemu_kill(struct qemu *q)
 
 static void pump_console(struct qemu *q)
 {
-    char buf[4096];
+    uint8_t buf[4096];
     ssize_t n;
 
+    if (q->uart < 0)
+        return; /* the USB/IP bridge has the UART and prints the console */
     while ((n = recv(q->uart, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-        fwrite(buf, 1, (size_t)n, stdout);
+        size_t text = 0;
+
+        /* link frames (nobody answers them without --usbip) are not text */
+        for (ssize_t i = 0; i < n; i++) {
+            if (uartlink_dec_byte(&q->console, buf[i]) == UARTLINK_EV_CONSOLE)
+                buf[text++] = buf[i];
+        }
+        fwrite(buf, 1, text, stdout);
         fflush(stdout);
     }
 }
@@ -438,40 +561,90 @@ static int save_flash(struct qemu *q, const struct vboard_qemu_run *run)
     return rc;
 }
 
+/* --uart-socket: the chip starts once a bridge of the user's is connected
+ * to the UART (QEMU drops output nobody reads). QMP's query-chardev says
+ * "disconnected:" in front of the socket's name until then; waiting is on
+ * the user's bridge, so there is no time limit. -2 if power-off came first. */
+static int wait_for_outside_bridge(struct qemu *q, const char *path)
+{
+    char needle[160], reply[2048];
+    int said = 0;
+
+    snprintf(needle, sizeof(needle), "\"disconnected:unix:%s,", path);
+    for (;;) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+        if (qmp_cmd(q, "{\"execute\":\"query-chardev\"}", reply, sizeof(reply)) != 0)
+            return -1;
+        if (strstr(reply, needle) == NULL)
+            return 0;
+        if (want_off)
+            return -2;
+        if (!said) {
+            say("the chip's UART is at %s: waiting for a bridge (uart-usb-bridge --uart unix:%s --reconnect)", path,
+                path);
+            said = 1;
+        }
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Removes a unix socket left at `path` by an earlier QEMU; anything else
+ * there is refused. */
+static int clear_socket_path(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISSOCK(st.st_mode)) {
+        say("--uart-socket %s: exists and is not a socket", path);
+        return -1;
+    }
+    return unlink(path);
+}
+
 static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard_qemu_run *run)
 {
     char uart_path[128], gdb_path[128], qmp_path[128], greeting[512];
-    char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256];
+    char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256], sram[64];
 
-    snprintf(uart_path, sizeof(uart_path), "%s/uart", q->dir);
+    if (run->uart_socket != NULL) {
+        snprintf(uart_path, sizeof(uart_path), "%s", run->uart_socket);
+        if (clear_socket_path(uart_path) != 0)
+            return -1;
+    } else {
+        snprintf(uart_path, sizeof(uart_path), "%s/uart", q->dir);
+        unlink(uart_path);
+    }
     snprintf(gdb_path, sizeof(gdb_path), "%s/gdb", q->dir);
     snprintf(qmp_path, sizeof(qmp_path), "%s/qmp", q->dir);
-    unlink(uart_path);
     unlink(gdb_path);
     unlink(qmp_path);
     snprintf(flash_size, sizeof(flash_size), "nrf51-soc.flash-size=0x%x", run->layout->geo.size);
     snprintf(uart_dev, sizeof(uart_dev), "socket,id=uart0,path=%s,server=on,wait=off", uart_path);
     snprintf(gdb_dev, sizeof(gdb_dev), "unix:%s,server=on,wait=off", gdb_path);
     snprintf(qmp_dev, sizeof(qmp_dev), "unix:%s,server=on,wait=off", qmp_path);
+    snprintf(sram, sizeof(sram), "nrf51-soc.sram-size=0x%x", NRF5_RAM_SIZE);
     fflush(stdout);
     q->pid = fork();
     if (q->pid < 0)
         return -1;
     if (q->pid == 0) {
         int null = open("/dev/null", O_RDWR);
-        char sram[64];
 
-        snprintf(sram, sizeof(sram), "nrf51-soc.sram-size=0x%x", NRF5_RAM_SIZE);
         dup2(null, 0);
         dup2(null, 1); /* the console is the UART socket; QEMU's errors go to stderr */
         signal(SIGINT, SIG_IGN); /* vboard powers the chip off */
         execl(qemu_path, qemu_path, "-M", "microbit", "-global", flash_size, "-global", sram, "-icount",
-              "shift=" ICOUNT_SHIFT ",align=off,sleep=off", "-display", "none", "-nodefaults", "-S", "-chardev",
+              ICOUNT_OPTIONS, "-display", "none", "-nodefaults", "-S", "-chardev",
               uart_dev, "-serial", "chardev:uart0", "-gdb", gdb_dev, "-qmp", qmp_dev, (char *)NULL);
         _exit(127);
     }
-    q->uart = unix_connect(uart_path, q->pid);
-    q->gdb = q->uart >= 0 ? unix_connect(gdb_path, q->pid) : -1;
+    uartlink_dec_init(&q->console, q->console_frame, sizeof(q->console_frame));
+    /* with --uart-socket the user's bridge connects to the UART, not vboard */
+    q->uart = run->uart_socket == NULL ? unix_connect(uart_path, q->pid) : -1;
+    q->gdb = q->uart >= 0 || run->uart_socket != NULL ? unix_connect(gdb_path, q->pid) : -1;
     q->qmp = q->gdb >= 0 ? unix_connect(qmp_path, q->pid) : -1;
     if (q->qmp < 0) {
         say("%s did not start", qemu_path);
@@ -503,6 +676,12 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
                 return -1;
             }
         }
+    }
+    if (run->uart_socket != NULL) {
+        int w = wait_for_outside_bridge(q, uart_path);
+
+        if (w != 0)
+            return w;
     }
     return gdb_send(q, "c");
 }
@@ -618,6 +797,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
     char qemu_path[4096];
     struct qemu q = { .pid = -1, .uart = -1, .gdb = -1, .qmp = -1 };
     struct totals t = { 0 };
+    struct bridge br = { .running = 0 };
     struct sigaction sa;
     int rc = 1, running = 0;
 
@@ -625,11 +805,9 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         say(QEMU_PROGRAM " not found: install the Debian package " QEMU_PACKAGE);
         return 1;
     }
-    if (run->usbip != NULL) {
-        say("--usbip: the USB link over the UART is not part of machine " VBOARD_MACHINE_QEMU_NRF51 " yet");
-        return 1;
-    }
     if (check_flash_file(run) != 0)
+        return 1;
+    if (run->usbip_fd >= 0 && bridge_start(&br, run->usbip_fd) != 0)
         return 1;
     snprintf(q.dir, sizeof(q.dir), "/tmp/vboard-qemu.XXXXXX");
     if (mkdtemp(q.dir) == NULL) {
@@ -659,10 +837,17 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
 
         if (power_on) {
             power_on = 0;
-            running = qemu_start(&q, qemu_path, run) == 0;
+            int started = qemu_start(&q, qemu_path, run);
+
+            running = started == 0;
             if (!running) {
                 qemu_kill(&q);
+                rc = started == -2 ? 0 : 1; /* -2: powered off while waiting for a bridge */
                 goto out;
+            }
+            if (br.running) {
+                bridge_give_uart(&br, q.uart);
+                q.uart = -1;
             }
             continue;
         }
@@ -728,12 +913,15 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         }
     }
 out:
+    bridge_stop(&br);
     write_stats(run->stats, &t);
     {
         char p[128];
 
         snprintf(p, sizeof(p), "%s/uart", q.dir);
         unlink(p);
+        if (run->uart_socket != NULL)
+            clear_socket_path(run->uart_socket);
         snprintf(p, sizeof(p), "%s/gdb", q.dir);
         unlink(p);
         snprintf(p, sizeof(p), "%s/qmp", q.dir);

@@ -6,7 +6,12 @@
  * vboard drives QEMU through three sockets in a private directory: the
  * UART (the console, printed on stdout), the gdbstub (loads the flash file
  * into the flash model, stops the chip, watches the port's flash-operation
- * counter) and QMP (reset, flash save, guest instruction count). */
+ * counter) and QMP (reset, flash save, guest instruction count).
+ *
+ * With --usbip the UART also carries USB: the firmware's USB core talks the
+ * UART link (docs/uart-link.md) and vboard runs the link's host side, the
+ * USB/IP bridge of port/posix/usbip/usbip_uart_bridge.h, in a thread of its
+ * own; the console text between the frames is still printed on stdout. */
 #ifndef DFUBOOT_TOOLS_VBOARD_VBOARD_QEMU_H
 #define DFUBOOT_TOOLS_VBOARD_VBOARD_QEMU_H
 
@@ -28,6 +33,9 @@ struct vboard_qemu_run {
     int flash_fd;                      /* open on it, read-write, locked by the caller */
     const struct flash_layout *layout;
     const char *usbip;                 /* HOST:PORT or NULL */
+    int usbip_fd;                      /* the listening USB/IP socket for it, or -1 */
+    const char *uart_socket;           /* the UART as a unix socket here for an outside
+                                          bridge (the chip runs once one is connected), or NULL */
     const char *stats;                 /* JSON file written at the end, or NULL */
     uint64_t cut_after;                /* power cut at this flash operation (0: never) */
 };

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The seed's dfu-util commands from the real Linux USB stack (usbip attach,
+# vhci-hcd, usbcore, Debian's dfu-util in the guest) against the emulated
+# chip: the Thumb firmware on QEMU's nRF51, its USB carried over the UART
+# link to vboard's USB/IP bridge (machine qemu-nrf51, vboard run --usbip):
+#   dfu-util --alt 0 --upload slot0_backup.bin      == vboard dump slot0
+#   dfu-util --alt 1 --download hello_world.signed.bin
+# then the reset writes the chip's flash back (slot1 holds the image) and
+# the bootloader tests it ("Swap type: test", "Hello World!").
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+command -v "${DFUBOOT_QEMU:-qemu-system-arm}" >/dev/null ||
+  skip "qemu-system-arm is not installed (Debian package qemu-system-arm)"
+for f in bootloader.bin dfu.signed.bin hello_world.signed.bin; do
+  [ -e "$build_dir/images/qemu-nrf51/$f" ] || skip "$build_dir/images/qemu-nrf51/$f is not built"
+done
+[ -x "$bin/vboard" ] || skip "$bin/vboard is not built"
+require_vm
+
+board_flash qemu-nrf51
+board_start
+share=$work/share
+mkdir -p "$share"
+cp "$images/hello_world.signed.bin" "$share/"
+cat >"$work/guest.sh" <<'GUEST'
+set -u
+bad() { echo "guest: FAIL: $*"; exit 1; }
+vm_autoattach_start
+vm_wait_mode 1209 runtime 60 || bad "the chip not attached in runtime mode"
+dfu-util --alt 0 --upload slot0_backup.bin || bad "upload exited $?"
+dfu-util --alt 1 --download hello_world.signed.bin || bad "download exited $?"
+vm_autoattach_stop
+exit 0
+GUEST
+t0=$(date +%s.%N)
+run_vm --no-attach --script "$work/guest.sh"
+[ "$vm_rc" = 0 ] || fail "guest exited $vm_rc"
+vboard dump "$flash" --partition slot0 -o "$work/slot0.bin" >/dev/null
+cmp "$share/slot0_backup.bin" "$work/slot0.bin" || fail "slot0_backup.bin differs from slot0 in the flash file"
+echo "$test_name: slot0_backup.bin ($(stat -c %s "$share/slot0_backup.bin") bytes) equals slot0 byte for byte"
+# the chip's flash reaches the flash file at the reset
+board_reset
+expect_console "I: Starting bootloader" 60
+check_slot1_image "$images/hello_world.signed.bin"
+expect_console "I: Swap type: test" 120
+expect_console "Hello World! nrf52840dk_nrf52840" 120
+board_stop
+echo "$test_name: PASS ($(since "$t0") s)"
