@@ -30,14 +30,14 @@ set confirm off
 target remote $work/gdb
 restore $flash binary 0
 monitor system_reset
-break board_halt
+break *board_halt
 commands
   printf "halted before the markers\\n"
   kill
   quit
 end
-break bench_mark_begin
-break bench_mark_end
+break *bench_mark_begin
+break *bench_mark_end
 continue
 shell $q > $work/begin
 continue
