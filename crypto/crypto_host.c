@@ -14,33 +14,9 @@
 #include "common/config.h"
 #include "common/errors.h"
 #include "crypto/crypto.h"
+#include "crypto/mbedtls_sha256.h"
 
-_Static_assert(sizeof(mbedtls_sha256_context) <= IMAGE_SHA256_CTX_SIZE, "SHA-256 context too large");
 _Static_assert(sizeof(mbedtls_sha512_context) <= IMAGE_SHA256_CTX_SIZE, "SHA-512 context too large");
-
-static mbedtls_sha256_context *sha_ctx(struct image_sha256_ctx *ctx)
-{
-    return (mbedtls_sha256_context *)(void *)ctx->u.bytes;
-}
-
-static int host_sha256_init(struct image_sha256_ctx *ctx)
-{
-    mbedtls_sha256_init(sha_ctx(ctx));
-    return mbedtls_sha256_starts_ret(sha_ctx(ctx), 0) == 0 ? DFB_OK : DFB_EIO;
-}
-
-static int host_sha256_update(struct image_sha256_ctx *ctx, const void *data, size_t len)
-{
-    return mbedtls_sha256_update_ret(sha_ctx(ctx), data, len) == 0 ? DFB_OK : DFB_EIO;
-}
-
-static int host_sha256_finish(struct image_sha256_ctx *ctx, uint8_t digest[IMAGE_SHA256_SIZE])
-{
-    int rc = mbedtls_sha256_finish_ret(sha_ctx(ctx), digest);
-
-    mbedtls_sha256_free(sha_ctx(ctx));
-    return rc == 0 ? DFB_OK : DFB_EIO;
-}
 
 static mbedtls_sha512_context *sha512_ctx(struct image_sha256_ctx *ctx)
 {
@@ -194,9 +170,9 @@ static int host_ed25519_pure_verify(const uint8_t *key, size_t key_len, const st
 /* Only the algorithms the build selects (common/config.h): the others'
  * glue, and the library code only they call, are left out of the link. */
 static const struct image_crypto host_crypto = {
-    .sha256_init = host_sha256_init,
-    .sha256_update = host_sha256_update,
-    .sha256_finish = host_sha256_finish,
+    .sha256_init = mbedtls_glue_sha256_init,
+    .sha256_update = mbedtls_glue_sha256_update,
+    .sha256_finish = mbedtls_glue_sha256_finish,
     .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? host_rsa_pss_verify : 0,
     .ecdsa_p256_verify = CONFIG_DFUBOOT_SIG_ECDSA_P256 ? host_ecdsa_p256_verify : 0,
     .ed25519_verify = CONFIG_DFUBOOT_SIG_ED25519 ? host_ed25519_verify : 0,

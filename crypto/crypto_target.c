@@ -19,6 +19,7 @@
 
 #include "common/errors.h"
 #include "crypto/crypto.h"
+#include "crypto/mbedtls_sha256.h"
 
 /* Measured on the Cortex-M0 (allocator headers included): RSA-2048
  * verification fails with 5,120 B and passes with 5,248 B; ECDSA P-256
@@ -30,31 +31,6 @@
 static unsigned char heap[CRYPTO_TARGET_HEAP_SIZE] __attribute__((aligned(8)));
 static int heap_ready;
 
-_Static_assert(sizeof(mbedtls_sha256_context) <= IMAGE_SHA256_CTX_SIZE, "SHA-256 context too large");
-
-static mbedtls_sha256_context *sha_ctx(struct image_sha256_ctx *ctx)
-{
-    return (mbedtls_sha256_context *)(void *)ctx->u.bytes;
-}
-
-static int target_sha256_init(struct image_sha256_ctx *ctx)
-{
-    mbedtls_sha256_init(sha_ctx(ctx));
-    return mbedtls_sha256_starts_ret(sha_ctx(ctx), 0) == 0 ? DFB_OK : DFB_EIO;
-}
-
-static int target_sha256_update(struct image_sha256_ctx *ctx, const void *data, size_t len)
-{
-    return mbedtls_sha256_update_ret(sha_ctx(ctx), data, len) == 0 ? DFB_OK : DFB_EIO;
-}
-
-static int target_sha256_finish(struct image_sha256_ctx *ctx, uint8_t digest[IMAGE_SHA256_SIZE])
-{
-    int rc = mbedtls_sha256_finish_ret(sha_ctx(ctx), digest);
-
-    mbedtls_sha256_free(sha_ctx(ctx));
-    return rc == 0 ? DFB_OK : DFB_EIO;
-}
 
 /* Reads the INTEGER at *p as a big-endian magnitude (leading zeros kept by
  * mbedtls_rsa_import_raw's own parsing). */
@@ -174,9 +150,9 @@ static int target_ecdsa_p256_verify(const uint8_t *key, size_t key_len, const ui
 #endif
 
 static const struct image_crypto target_crypto = {
-    .sha256_init = target_sha256_init,
-    .sha256_update = target_sha256_update,
-    .sha256_finish = target_sha256_finish,
+    .sha256_init = mbedtls_glue_sha256_init,
+    .sha256_update = mbedtls_glue_sha256_update,
+    .sha256_finish = mbedtls_glue_sha256_finish,
     .rsa_pss_verify = target_rsa_pss_verify,
 #ifndef DFUBOOT_CRYPTO_RSA_ONLY
     .ecdsa_p256_verify = target_ecdsa_p256_verify,
