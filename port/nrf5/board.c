@@ -10,6 +10,7 @@
 
 #include "boot/boot_vector.h"
 #include "common/errors.h"
+#include "port/nrf5/nrf5_button.h"
 #include "port/nrf5/nrf5_regs.h"
 #include "port/nrf5/nrf5_retained.h"
 #include "port/nrf5/nrf5_start.h"
@@ -19,8 +20,6 @@
 
 /* The flash layout of this port: the nRF52840 DK partitions (flash/layouts.c). */
 #define NRF5_LAYOUT "nrf52840dk"
-/* Button A of the micro:bit, active low (button 1 of the DK is P0.11). */
-#define NRF5_BUTTON_PIN 17u
 #define GPIO_PIN_CNF(pin) NRF5_REG(0x50000700u + 4u * (pin))
 #define GPIO_PIN_CNF_INPUT_PULLUP 0x0000000Cu
 

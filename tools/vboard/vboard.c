@@ -66,7 +66,8 @@ static void usage(FILE *out)
           "       vboard run FLASH [--usbip HOST:PORT] [--cut-after-ops N [--torn]] [--stats FILE]\n"
           "                  [--hold-button]  (the recovery button held at power-on, released at the first reset)\n"
           "                  [--uart-socket PATH]\n"
-          "       (every command also takes --layout NAME; --uart-socket, machine qemu-nrf51 only:\n"
+          "       (every command also takes --layout NAME; --hold-button on machine qemu-nrf51 holds\n"
+          "       the micro:bit's button A, P0.17, low; --uart-socket, machine qemu-nrf51 only:\n"
           "       the chip's UART as a unix socket at PATH for a bridge of your own, e.g.\n"
           "       uart-usb-bridge --uart unix:PATH --reconnect; the chip starts once it is connected)\n"
           "environment for run: DFUBOOT_VBOARD_CORRUPT=config-length makes the board's USB\n"
@@ -600,13 +601,11 @@ static int run_qemu(const struct args *a, const struct flash_layout *l)
 {
     struct vboard_qemu_run run = {
         .flash = a->pos[0], .layout = l, .usbip = a->usbip, .usbip_fd = -1, .stats = a->stats,
-        .cut_after = a->cut_after, .uart_socket = a->uart_socket,
+        .cut_after = a->cut_after, .uart_socket = a->uart_socket, .hold_button = a->hold_button,
     };
     struct stat st;
     char why[160];
 
-    if (a->hold_button)
-        fail("--hold-button: machine qemu-nrf51 has no way to hold the micro:bit's button from outside QEMU");
     if (a->usbip && a->uart_socket)
         fail("--usbip and --uart-socket: vboard's own bridge or yours on the UART, not both");
     if (a->uart_socket && strlen(a->uart_socket) >= 100)

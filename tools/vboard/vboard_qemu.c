@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "port/nrf5/nrf5_button.h"
 #include "port/nrf5/nrf5_retained.h"
 #include "port/posix/usbip/usbip_uart_bridge.h"
 #include "port/uartlink/uartlink.h"
@@ -77,6 +78,7 @@ int vboard_machine_layout_ok(const char *machine, const struct flash_layout *lay
 struct qemu {
     pid_t pid;
     int uart, gdb, qmp;
+    int qtest; /* with --hold-button until the first reset: QEMU's qtest socket */
     char dir[64];
     char rx[8192]; /* gdb receive buffer */
     size_t rx_len;
@@ -391,6 +393,40 @@ static uint64_t qmp_icount(struct qemu *q)
     return strtoull(p + 9, NULL, 10);
 }
 
+/* ---- the recovery button through QEMU's qtest protocol ----------------------- */
+
+/* Drives the button's pin from outside (qtest's set_irq_in on the SoC's
+ * GPIO input, which works under TCG as well): held is 0 V on the active-low
+ * pin, released is the pin driven high. A system reset, QMP's or the
+ * chip's own (SYSRESETREQ), resets QEMU's GPIO model, which also forgets
+ * the outside drive: the pin then floats and the port's pull-up reads it
+ * high. That is the release at the first reset of `--hold-button`. */
+static int qtest_set_button(struct qemu *q, int held)
+{
+    char cmd[128], reply[64];
+    size_t len = 0;
+
+    snprintf(cmd, sizeof(cmd), "set_irq_in " NRF5_QEMU_GPIO_OWNER " unnamed-gpio-in %u %d\n", NRF5_BUTTON_PIN,
+             held ? 0 : 1);
+    if (q->qtest < 0 || write_all(q->qtest, cmd, strlen(cmd)) != 0)
+        return -1;
+    for (;;) {
+        char c;
+        ssize_t n = read(q->qtest, &c, 1);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        if (c == '\n')
+            break;
+        if (len + 1 < sizeof(reply))
+            reply[len++] = c;
+    }
+    reply[len] = '\0';
+    return strcmp(reply, "OK") == 0 ? 0 : -1;
+}
+
 /* ---- the USB/IP bridge to the UART link ------------------------------------- */
 
 struct bridge {
@@ -492,7 +528,9 @@ static void qemu_kill(struct qemu *q)
         close(q->gdb);
     if (q->qmp >= 0)
         close(q->qmp);
-    q->uart = q->gdb = q->qmp = -1;
+    if (q->qtest >= 0)
+        close(q->qtest);
+    q->uart = q->gdb = q->qmp = q->qtest = -1;
     if (q->pid > 0) {
         kill(q->pid, SIGKILL);
         waitpid(q->pid, NULL, 0);
@@ -604,10 +642,12 @@ static int clear_socket_path(const char *path)
     return unlink(path);
 }
 
-static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard_qemu_run *run)
+/* Starts QEMU with the flash file loaded and lets the chip run; `hold`:
+ * the recovery button is held from the reset on (qtest socket). */
+static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard_qemu_run *run, int hold)
 {
-    char uart_path[128], gdb_path[128], qmp_path[128], greeting[512];
-    char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256], sram[64];
+    char uart_path[128], gdb_path[128], qmp_path[128], qtest_path[128], greeting[512];
+    char flash_size[64], uart_dev[256], gdb_dev[256], qmp_dev[256], qtest_dev[256], sram[64];
 
     if (run->uart_socket != NULL) {
         snprintf(uart_path, sizeof(uart_path), "%s", run->uart_socket);
@@ -619,12 +659,15 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
     }
     snprintf(gdb_path, sizeof(gdb_path), "%s/gdb", q->dir);
     snprintf(qmp_path, sizeof(qmp_path), "%s/qmp", q->dir);
+    snprintf(qtest_path, sizeof(qtest_path), "%s/qtest", q->dir);
     unlink(gdb_path);
     unlink(qmp_path);
+    unlink(qtest_path);
     snprintf(flash_size, sizeof(flash_size), "nrf51-soc.flash-size=0x%x", run->layout->geo.size);
     snprintf(uart_dev, sizeof(uart_dev), "socket,id=uart0,path=%s,server=on,wait=off", uart_path);
     snprintf(gdb_dev, sizeof(gdb_dev), "unix:%s,server=on,wait=off", gdb_path);
     snprintf(qmp_dev, sizeof(qmp_dev), "unix:%s,server=on,wait=off", qmp_path);
+    snprintf(qtest_dev, sizeof(qtest_dev), "unix:%s,server=on,wait=off", qtest_path);
     snprintf(sram, sizeof(sram), "nrf51-soc.sram-size=0x%x", NRF5_RAM_SIZE);
     fflush(stdout);
     q->pid = fork();
@@ -636,9 +679,22 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
         dup2(null, 0);
         dup2(null, 1); /* the console is the UART socket; QEMU's errors go to stderr */
         signal(SIGINT, SIG_IGN); /* vboard powers the chip off */
-        execl(qemu_path, qemu_path, "-M", "microbit", "-global", flash_size, "-global", sram, "-icount",
-              ICOUNT_OPTIONS, "-display", "none", "-nodefaults", "-S", "-chardev",
-              uart_dev, "-serial", "chardev:uart0", "-gdb", gdb_dev, "-qmp", qmp_dev, (char *)NULL);
+        const char *argv[32] = { qemu_path, "-M", "microbit", "-global", flash_size, "-global", sram,
+                                 "-icount", ICOUNT_OPTIONS, "-display", "none", "-nodefaults", "-S",
+                                 "-chardev", uart_dev, "-serial", "chardev:uart0", "-gdb", gdb_dev,
+                                 "-qmp", qmp_dev };
+        int argc = 21;
+
+        if (hold) {
+            /* qtest beside TCG (without -accel, -qtest picks its own
+             * accelerator, which runs no code); its log is not wanted */
+            static const char *const more[] = { "-accel", "tcg", "-qtest", NULL, "-qtest-log", "/dev/null" };
+
+            for (unsigned i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+                argv[argc++] = more[i] != NULL ? more[i] : qtest_dev;
+        }
+        argv[argc] = NULL;
+        execv(qemu_path, (char *const *)argv);
         _exit(127);
     }
     uartlink_dec_init(&q->console, q->console_frame, sizeof(q->console_frame));
@@ -646,7 +702,8 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
     q->uart = run->uart_socket == NULL ? unix_connect(uart_path, q->pid) : -1;
     q->gdb = q->uart >= 0 || run->uart_socket != NULL ? unix_connect(gdb_path, q->pid) : -1;
     q->qmp = q->gdb >= 0 ? unix_connect(qmp_path, q->pid) : -1;
-    if (q->qmp < 0) {
+    q->qtest = hold && q->qmp >= 0 ? unix_connect(qtest_path, q->pid) : -1;
+    if (q->qmp < 0 || (hold && q->qtest < 0)) {
         say("%s did not start", qemu_path);
         return -1;
     }
@@ -667,6 +724,12 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
 
         if (qmp_reset(q) != 0)
             return -1;
+        /* after the reset, which clears the pin's outside drive */
+        if (hold && qtest_set_button(q, 1) != 0) {
+            say("QEMU's qtest socket refused the button (%s unnamed-gpio-in %u)", NRF5_QEMU_GPIO_OWNER,
+                NRF5_BUTTON_PIN);
+            return -1;
+        }
         if (run->cut_after != 0) {
             char cmd[64];
 
@@ -795,11 +858,15 @@ static int on_gdb_stop(struct qemu *q, const char *reply, uint64_t cut_after, in
 int vboard_qemu_run(const struct vboard_qemu_run *run)
 {
     char qemu_path[4096];
-    struct qemu q = { .pid = -1, .uart = -1, .gdb = -1, .qmp = -1 };
+    struct qemu q = { .pid = -1, .uart = -1, .gdb = -1, .qmp = -1, .qtest = -1 };
     struct totals t = { 0 };
     struct bridge br = { .running = 0 };
     struct sigaction sa;
     int rc = 1, running = 0;
+    /* --hold-button: held while the chip powers on, let go at the first
+     * reset of the run (the reset button, or the chip's own reset, which
+     * clears the pin's drive: qtest_set_button()), like the host machine */
+    int button = run->hold_button;
 
     if (!find_in_path(QEMU_PROGRAM, qemu_path, sizeof(qemu_path))) {
         say(QEMU_PROGRAM " not found: install the Debian package " QEMU_PACKAGE);
@@ -837,7 +904,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
 
         if (power_on) {
             power_on = 0;
-            int started = qemu_start(&q, qemu_path, run);
+            int started = qemu_start(&q, qemu_path, run, button);
 
             running = started == 0;
             if (!running) {
@@ -900,6 +967,11 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
                 goto out;
             }
             want_reset = 0;
+            if (button && running && qtest_set_button(&q, 0) != 0) {
+                qemu_kill(&q);
+                goto out;
+            }
+            button = 0;
             if (running) {
                 /* the reset button: a warm reset, RAM (the boot mode) kept */
                 if (qmp_reset(&q) != 0 ||
@@ -925,6 +997,8 @@ out:
         snprintf(p, sizeof(p), "%s/gdb", q.dir);
         unlink(p);
         snprintf(p, sizeof(p), "%s/qmp", q.dir);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s/qtest", q.dir);
         unlink(p);
         rmdir(q.dir);
     }

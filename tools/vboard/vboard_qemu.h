@@ -3,10 +3,11 @@
  * (nRF51822, Cortex-M0, NVMC) with flash and RAM enlarged to the
  * nRF52840's 1 MiB and 256 KiB (port/nrf5/).
  *
- * vboard drives QEMU through three sockets in a private directory: the
- * UART (the console, printed on stdout), the gdbstub (loads the flash file
- * into the flash model, stops the chip, watches the port's flash-operation
- * counter) and QMP (reset, flash save, guest instruction count).
+ * vboard drives QEMU through sockets in a private directory: the UART (the
+ * console, printed on stdout), the gdbstub (loads the flash file into the
+ * flash model, stops the chip, watches the port's flash-operation counter),
+ * QMP (reset, flash save, guest instruction count) and, with
+ * --hold-button, qtest (drives the recovery button's GPIO pin).
  *
  * With --usbip the UART also carries USB: the firmware's USB core talks the
  * UART link (docs/uart-link.md) and vboard runs the link's host side, the
@@ -38,6 +39,8 @@ struct vboard_qemu_run {
                                           bridge (the chip runs once one is connected), or NULL */
     const char *stats;                 /* JSON file written at the end, or NULL */
     uint64_t cut_after;                /* power cut at this flash operation (0: never) */
+    int hold_button;                   /* the recovery button held at power-on, let go at
+                                          the first reset (QEMU's qtest socket drives the pin) */
 };
 
 /* `vboard run` on the qemu-nrf51 machine. Returns the process exit code,
