@@ -87,6 +87,12 @@ static void restart(struct dfu *d)
     const struct sys_ops *sys = d->cfg->sys;
 
     d->leave = 0;
+    /* once: a restart the application defers (the bootloader's recovery
+     * reboots 0.5 s later) must not be asked again by the bus reset that
+     * follows the final GETSTATUS while the state is still WAIT-RESET */
+    if (d->restarting)
+        return;
+    d->restarting = 1;
     sys_log(sys, SYS_LOG_INF, "DFU: leaving DFU mode");
     if (d->cfg->restart != 0)
         d->cfg->restart(d->cfg->ctx);

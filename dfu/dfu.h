@@ -136,7 +136,8 @@ struct dfu_config {
      * marks slot1 for the bootloader (test, or permanent as asked); 0 or
      * a negative dfb_err. May be NULL. */
     int (*manifest)(void *ctx, int permanent);
-    /* Leaves DFU mode (reboot into the application). NULL: sys->reset. */
+    /* Leaves DFU mode (reboot into the application). NULL: sys->reset.
+     * Called at most once (from an event); it may defer the reboot. */
     void (*restart)(void *ctx);
     void *ctx;
     const struct sys_ops *sys; /* uptime for the detach timer, reset, log */
@@ -163,6 +164,7 @@ struct dfu {
     uint8_t alt;        /* DFU mode: selected alt setting */
     uint8_t dfu_mode;   /* DFU-mode descriptors are active */
     uint8_t leave;      /* leave DFU mode (reboot) at the next reset */
+    uint8_t restarting; /* restart() was called: it is not called again */
     uint8_t after;      /* action after the status stage */
     uint8_t last_block; /* the last block queued ends the download (it was
                            short, or download_size says so) */

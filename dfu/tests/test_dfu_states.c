@@ -395,6 +395,11 @@ static void test_leave(void)
     fake_status_done(&H.dev);
     H.fk.hold_status = 0;
     CHECK_EQ(H.restarts, 1);
+    /* a restart the application defers is asked once: not again by the
+     * bus reset that follows while the state still says WAIT-RESET */
+    CHECK_EQ(dfu_state(&H.dfu), DFU_MANIFEST_WAIT_RESET);
+    fake_bus_reset(&H.dev);
+    CHECK_EQ(H.restarts, 1);
     /* a reset in WAIT-RESET reboots too */
     reach(DFU_MANIFEST_WAIT_RESET);
     fake_bus_reset(&H.dev);
