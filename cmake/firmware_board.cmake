@@ -32,5 +32,7 @@ set(DFUBOOT_BOARD_BOOT_SIZE 0xC000)   # nrf52840dk: the mcuboot partition
 set(DFUBOOT_BOARD_SLOT_SIZE 0x76000)  # nrf52840dk: slot0/slot1
 add_subdirectory(port/nrf5)
 add_subdirectory(apps)
+# test firmware (request_recovery)
+add_subdirectory(tests/silicon/firmware)
 # bench firmware (target silicon_bench_firmware, not in the default build)
 add_subdirectory(bench/silicon/firmware)

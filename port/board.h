@@ -86,6 +86,19 @@ int board_button_pressed(void);
  * interrupt-context contract. */
 const struct usb_dc_ops *board_usb_controller(struct usb_device *dev);
 
+/* Detaches the board from the USB bus and powers its USB controller down,
+ * so that the next program starts with USB as after a reset: the host sees
+ * the device leave (as an unplug), and the device core bound by
+ * board_usb_controller() gets no event from then on (the caller may drop
+ * it). Console output queued for the bus, if the board shares a line with
+ * it, is written out first. Nothing happens when no controller was bound,
+ * or when it was already disabled. After it, board_usb_controller() may
+ * bind a device core again.
+ * Main thread only, not from a controller event. The bootloader calls it
+ * after a CONFIG_BOOT_USB_DFU_WAIT window that no host used, before it
+ * jumps to the application (which brings USB up itself if it wants it). */
+void board_usb_disable(void);
+
 /* The application's wait: returns after at most `timeout_ms` (0: at once),
  * or earlier when something happened (a USB event was handled). Controller
  * events are delivered while it runs, as interrupts would be. Returns 0,

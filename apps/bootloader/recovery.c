@@ -163,6 +163,10 @@ int recovery_wait(struct recovery *r, uint32_t ms)
             return 1;
     }
     LOG_INF("USB DFU wait time elapsed");
+    /* the application finds USB as after a reset (and the host sees this
+     * device leave, not hang until the application's own device comes) */
+    board_usb_disable();
+    r->usb_up = 0;
     return 0;
 }
 

@@ -45,8 +45,9 @@ int recovery_init(struct recovery *r, const struct boot_slots *slots, const stru
 
 /* Waits `ms` milliseconds as a DFU-mode device. Returns 1 when a host
  * started a DFU transfer in that time (recovery_run() then takes over),
- * 0 when the window passed without one, or a negative dfb_err when the
- * board has no USB. */
+ * 0 when the window passed without one (USB is then disabled again,
+ * board_usb_disable(), for the application), or a negative dfb_err when
+ * the board has no USB. */
 int recovery_wait(struct recovery *r, uint32_t ms);
 
 /* Recovery mode until the board resets: says why ("Entering USB DFU

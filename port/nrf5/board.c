@@ -307,6 +307,11 @@ const struct usb_dc_ops *board_usb_controller(struct usb_device *dev)
     return nrf5_usb_link_bind(dev);
 }
 
+void board_usb_disable(void)
+{
+    nrf5_usb_link_unbind();
+}
+
 /* Sleeps (WFI) until the UART has received a byte or `us` microseconds
  * have passed. No handler runs: the two interrupts are enabled in the
  * NVIC with PRIMASK set, and a pending interrupt ends WFI all the same;

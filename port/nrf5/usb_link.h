@@ -26,6 +26,12 @@ struct usb_device;
 /* board_usb_controller() of this port: binds the link to `dev`. */
 const struct usb_dc_ops *nrf5_usb_link_bind(struct usb_device *dev);
 
+/* board_usb_disable() of this port: tells the bridge the device is
+ * detached (a STATE frame), writes out what the link still queues (that
+ * frame, console text), gives the console back to the plain UART and
+ * unbinds. Nothing when not bound. */
+void nrf5_usb_link_unbind(void);
+
 /* board_wait() of this port: starts the link at the first call (after
  * usbd_init, as the link wants), then moves what the UART has now and
  * delivers the events it carries. Returns 1 if something happened, 0 if

@@ -74,6 +74,21 @@ const struct usb_dc_ops *nrf5_usb_link_bind(struct usb_device *dev)
     return uartlink_dev_dc_ops(&link);
 }
 
+void nrf5_usb_link_unbind(void)
+{
+    if (!bound)
+        return;
+    if (running) {
+        const struct usb_dc_ops *ops = uartlink_dev_dc_ops(&link);
+
+        ops->detach(ops->ctx);
+        link_flush();
+        nrf5_console_set_route(0);
+    }
+    bound = 0;
+    running = 0;
+}
+
 int nrf5_usb_link_poll(void)
 {
     int rc;

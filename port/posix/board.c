@@ -256,6 +256,17 @@ const struct usb_dc_ops *board_usb_controller(struct usb_device *dev)
     return vboard_usb_fault_wrap(usbip_server_dc_ops(board.usb));
 }
 
+/* The USB/IP server goes: its connections close (the host's import ends,
+ * as at an unplug); the listening socket is the board's cable and stays for
+ * the next program. */
+void board_usb_disable(void)
+{
+    if (board.usb == NULL)
+        return;
+    usbip_server_close(board.usb);
+    board.usb = NULL;
+}
+
 int board_wait(uint32_t timeout_ms)
 {
     int rc;

@@ -190,22 +190,6 @@ usb_product() {
   local ids=${1:-1209:0002} lib=$build/lib/libusb-1.0.so.0 asan
   # an instrumented library (the sanitizer build) needs its runtime first
   asan=$(ldd "$lib" 2>/dev/null | awk '/libclang_rt\.asan/ {print $3}')
-  LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 python3 - "$lib" "$ids" <<'PY' 2>/dev/null
-import ctypes, sys
-lib = ctypes.CDLL(sys.argv[1])
-vid, pid = (int(x, 16) for x in sys.argv[2].split(":"))
-lib.libusb_open_device_with_vid_pid.restype = ctypes.c_void_p
-lib.libusb_open_device_with_vid_pid.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_uint16]
-lib.libusb_get_string_descriptor_ascii.argtypes = [ctypes.c_void_p, ctypes.c_uint8, ctypes.c_char_p, ctypes.c_int]
-lib.libusb_close.argtypes = [ctypes.c_void_p]
-if lib.libusb_init(None) != 0:
-    sys.exit(1)
-h = lib.libusb_open_device_with_vid_pid(None, vid, pid)
-if not h:
-    sys.exit(1)
-buf = ctypes.create_string_buffer(256)
-n = lib.libusb_get_string_descriptor_ascii(h, 2, buf, 256)  # iProduct is string 2
-lib.libusb_close(h)
-print(buf.raw[:n].decode() if n > 0 else "")
-PY
+  LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 python3 "$(dirname "${BASH_SOURCE[0]}")/../support/usb_product.py" \
+    "$lib" "$ids" 2>/dev/null
 }

@@ -189,3 +189,15 @@ same_outside_slot1() {
 slot1_magic() {
   [ "$(od -An -tx1 -j $((SLOT1_OFF + SLOT_SIZE - 16)) -N 16 "$1" | tr -d ' \n')" = 77c295f360d2ef7f3552500f2cb67980 ]
 }
+
+# usb_product [VID:PID]: the product string of the chip's USB device (default
+# the DFU-mode IDs 1209:0002) through the libusb-over-USB/IP library, as a
+# host reads it; empty when there is no such device.
+usb_product() {
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../support/usb_product.py" "$build/lib/libusb-1.0.so.0" \
+    "${1:-1209:0002}" 2>/dev/null
+}
+
+# console_count TEXT: console lines containing TEXT after the mark set by
+# skip_console (or everything matched so far).
+console_count() { tail -n +$((${2:-$seen} + 1)) "$console" | grep -c -F -- "$1"; }
