@@ -683,8 +683,10 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
                                  "-icount", ICOUNT_OPTIONS, "-display", "none", "-nodefaults", "-S",
                                  "-chardev", uart_dev, "-serial", "chardev:uart0", "-gdb", gdb_dev,
                                  "-qmp", qmp_dev };
-        int argc = 21;
+        int argc = 0;
 
+        while (argv[argc] != NULL)
+            argc++;
         if (hold) {
             /* qtest beside TCG (without -accel, -qtest picks its own
              * accelerator, which runs no code); its log is not wanted */
