@@ -7,6 +7,7 @@ with the system's libusb.
 
   pyusb_dfu.py [--lib PATH] list
   pyusb_dfu.py [--lib PATH] detach
+  pyusb_dfu.py [--lib PATH] attach [--wait]
   pyusb_dfu.py [--lib PATH] upload --alt N FILE
   pyusb_dfu.py [--lib PATH] download --alt N FILE [--abort-after BLOCKS]
 
@@ -245,6 +246,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list")
     sub.add_parser("detach")
+    at = sub.add_parser("attach")
+    at.add_argument("--wait", action="store_true", help="wait for the device in run-time mode")
     up = sub.add_parser("upload")
     up.add_argument("--alt", type=int, required=True)
     up.add_argument("file")
@@ -292,6 +295,22 @@ def main():
         if d is None:
             print("pyusb_dfu: no device in DFU mode (run detach first)", file=sys.stderr)
             return 3
+        if args.cmd == "attach":
+            # DFU mode to run-time mode (spec A.2, any DFU state: a USB reset
+            # runs the firmware if it is valid), the way fwupd attaches
+            try:
+                d.dev.reset()
+            except usb.core.USBError:
+                pass  # it came back as another device, or is still rebooting
+            print("USB reset sent")
+            if not args.wait:
+                return 0
+            d = find(backend, want_dfu_mode=False, wait_s=30)
+            if d is None:
+                print("pyusb_dfu: the device did not come back in run-time mode", file=sys.stderr)
+                return 1
+            print("run-time mode: %04x:%04x" % (d.dev.idVendor, d.dev.idProduct))
+            return 0
         if args.cmd == "upload":
             data = d.upload(args.alt)
             with open(args.file, "wb") as f:
