@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/errors.h"
 #include "crypto/crypto.h"
+#include "crypto/mbedtls_rsa_pss.h"
 #include "crypto/mbedtls_sha256.h"
 
 _Static_assert(sizeof(mbedtls_sha512_context) <= IMAGE_SHA256_CTX_SIZE, "SHA-512 context too large");
@@ -40,58 +41,6 @@ static int host_sha512_finish(struct image_sha256_ctx *ctx, uint8_t *digest)
 
     mbedtls_sha512_free(sha512_ctx(ctx));
     return rc == 0 ? DFB_OK : DFB_EIO;
-}
-
-/* PKCS#1 RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
-static int rsa_from_pkcs1(mbedtls_rsa_context *rsa, const uint8_t *key, size_t key_len)
-{
-    unsigned char *p = (unsigned char *)key;
-    const unsigned char *end = key + key_len;
-    size_t len;
-    const unsigned char *n, *e;
-    size_t n_len, e_len;
-
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-        p + len != end)
-        return DFB_EINVAL;
-    if (mbedtls_asn1_get_tag(&p, end, &n_len, MBEDTLS_ASN1_INTEGER) != 0)
-        return DFB_EINVAL;
-    n = p;
-    p += n_len;
-    if (mbedtls_asn1_get_tag(&p, end, &e_len, MBEDTLS_ASN1_INTEGER) != 0)
-        return DFB_EINVAL;
-    e = p;
-    p += e_len;
-    if (p != end)
-        return DFB_EINVAL;
-    /* For a public key, mbedtls_rsa_complete() only sets the modulus length;
-     * setting it here keeps its private-key deduction code (about 1 KiB on
-     * a Cortex-M4) out of the bootloader. check_pubkey then checks N, E and
-     * that length as rsa_complete would. */
-    if (mbedtls_rsa_import_raw(rsa, n, n_len, NULL, 0, NULL, 0, NULL, 0, e, e_len) != 0)
-        return DFB_EINVAL;
-    rsa->len = mbedtls_mpi_size(&rsa->N);
-    if (mbedtls_rsa_check_pubkey(rsa) != 0)
-        return DFB_EINVAL;
-    return DFB_OK;
-}
-
-static int host_rsa_pss_verify(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE],
-                               const uint8_t *sig, size_t sig_len)
-{
-    mbedtls_rsa_context rsa;
-    int rc;
-
-    mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
-    rc = rsa_from_pkcs1(&rsa, key, key_len);
-    if (rc == DFB_OK && mbedtls_rsa_get_len(&rsa) != sig_len)
-        rc = DFB_ESIG;
-    if (rc == DFB_OK &&
-        mbedtls_rsa_rsassa_pss_verify_ext(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256,
-                                          IMAGE_SHA256_SIZE, digest, MBEDTLS_MD_SHA256, 32, sig) != 0)
-        rc = DFB_ESIG;
-    mbedtls_rsa_free(&rsa);
-    return rc;
 }
 
 /* ECDSA over `digest` with an SPKI key on `curve`; DER signature, zero
@@ -173,7 +122,7 @@ static const struct image_crypto host_crypto = {
     .sha256_init = mbedtls_glue_sha256_init,
     .sha256_update = mbedtls_glue_sha256_update,
     .sha256_finish = mbedtls_glue_sha256_finish,
-    .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? host_rsa_pss_verify : 0,
+    .rsa_pss_verify = CONFIG_DFUBOOT_SIG_RSA ? mbedtls_glue_rsa_pss_verify : 0,
     .ecdsa_p256_verify = CONFIG_DFUBOOT_SIG_ECDSA_P256 ? host_ecdsa_p256_verify : 0,
     .ed25519_verify = CONFIG_DFUBOOT_SIG_ED25519 ? host_ed25519_verify : 0,
     /* SHA-384/512 only serve P-384 and pure Ed25519 images */

@@ -19,6 +19,7 @@
 
 #include "common/errors.h"
 #include "crypto/crypto.h"
+#include "crypto/mbedtls_rsa_pss.h"
 #include "crypto/mbedtls_sha256.h"
 
 /* Measured on the Cortex-M0 (allocator headers included): RSA-2048
@@ -31,50 +32,6 @@
 static unsigned char heap[CRYPTO_TARGET_HEAP_SIZE] __attribute__((aligned(8)));
 static int heap_ready;
 
-
-/* Reads the INTEGER at *p as a big-endian magnitude (leading zeros kept by
- * mbedtls_rsa_import_raw's own parsing). */
-static int get_integer(unsigned char **p, const unsigned char *end, const unsigned char **val, size_t *len)
-{
-    if (mbedtls_asn1_get_tag(p, end, len, MBEDTLS_ASN1_INTEGER) != 0)
-        return DFB_EINVAL;
-    *val = *p;
-    *p += *len;
-    return DFB_OK;
-}
-
-static int target_rsa_pss_verify(const uint8_t *key, size_t key_len, const uint8_t digest[IMAGE_SHA256_SIZE],
-                                 const uint8_t *sig, size_t sig_len)
-{
-    /* PKCS#1 RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
-    unsigned char *p = (unsigned char *)key;
-    const unsigned char *end = key + key_len;
-    const unsigned char *n, *e;
-    size_t len, n_len, e_len;
-    mbedtls_rsa_context rsa;
-    int rc = DFB_OK;
-
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-        p + len != end || get_integer(&p, end, &n, &n_len) != DFB_OK || get_integer(&p, end, &e, &e_len) != DFB_OK ||
-        p != end)
-        return DFB_EINVAL;
-    mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
-    /* A public key needs only N, E and the length: mbedtls_rsa_complete()
-     * would link the private-key code (prime deduction, CRT) for nothing. */
-    if (mbedtls_mpi_read_binary(&rsa.N, n, n_len) != 0 || mbedtls_mpi_read_binary(&rsa.E, e, e_len) != 0)
-        rc = DFB_EINVAL;
-    rsa.len = mbedtls_mpi_size(&rsa.N);
-    if (rc == DFB_OK && mbedtls_rsa_check_pubkey(&rsa) != 0)
-        rc = DFB_EINVAL;
-    if (rc == DFB_OK && mbedtls_rsa_get_len(&rsa) != sig_len)
-        rc = DFB_ESIG;
-    if (rc == DFB_OK &&
-        mbedtls_rsa_rsassa_pss_verify_ext(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256,
-                                          IMAGE_SHA256_SIZE, digest, MBEDTLS_MD_SHA256, 32, sig) != 0)
-        rc = DFB_ESIG;
-    mbedtls_rsa_free(&rsa);
-    return rc;
-}
 
 #ifndef DFUBOOT_CRYPTO_RSA_ONLY
 /* SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier { id-ecPublicKey,
@@ -153,7 +110,7 @@ static const struct image_crypto target_crypto = {
     .sha256_init = mbedtls_glue_sha256_init,
     .sha256_update = mbedtls_glue_sha256_update,
     .sha256_finish = mbedtls_glue_sha256_finish,
-    .rsa_pss_verify = target_rsa_pss_verify,
+    .rsa_pss_verify = mbedtls_glue_rsa_pss_verify,
 #ifndef DFUBOOT_CRYPTO_RSA_ONLY
     .ecdsa_p256_verify = target_ecdsa_p256_verify,
 #endif

@@ -17,7 +17,12 @@ enum { AFTER_NONE, AFTER_WAIT_RESET, AFTER_RESTART, AFTER_ENTER_DFU };
  * DFU mode, enters dfuERROR with errSTALLEDPKT. Deviations, all for real
  * hosts: DETACH in dfuIDLE and dfuMANIFEST-WAIT-RESET means "leave DFU mode
  * at the next reset" (dfu-util -R); GETSTATUS in dfuDNBUSY and dfuMANIFEST
- * is answered (it can only arrive when a status stage was lost). */
+ * is answered (it can only arrive when a status stage was lost). A
+ * manifestation-tolerant device that completed a download goes back to
+ * dfuIDLE and leaves DFU mode at the next bus reset (A.2's "USB reset: run
+ * the new firmware if valid"; the bootloader judges validity), because that
+ * reset is how fwupd and other hosts attach; Zephyr's class stays in DFU
+ * mode until a reboot. */
 static const uint8_t allowed[11] = {
     [DFU_APP_IDLE] = R(DETACH) | R(GETSTATUS) | R(GETSTATE),
     [DFU_APP_DETACH] = R(GETSTATUS) | R(GETSTATE),
@@ -239,6 +244,7 @@ static int get_status(struct dfu *d, struct usbd_ctrl *c)
             set_state(d, DFU_ERROR, task_status(d));
         } else if (!d->cfg->reboot) {
             d->state = DFU_IDLE; /* manifestation tolerant and complete */
+            d->leave = 1;
         } else if (d->state == DFU_MANIFEST_SYNC) {
             d->state = DFU_MANIFEST;
             poll = d->cfg->poll_timeout;

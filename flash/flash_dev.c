@@ -50,6 +50,13 @@ int flash_dev_sync(const struct flash_dev *dev)
     return dev->ops->sync != 0 ? dev->ops->sync(dev->ctx) : DFB_OK;
 }
 
+const void *flash_dev_map(const struct flash_dev *dev, uint32_t off, uint32_t len)
+{
+    if (check_range(dev, off, len) != DFB_OK || len == 0 || dev->ops->map == 0)
+        return 0;
+    return dev->ops->map(dev->ctx, off, len);
+}
+
 int flash_dev_write(const struct flash_dev *dev, uint32_t off, const void *buf, uint32_t len)
 {
     int rc = check_range(dev, off, len);

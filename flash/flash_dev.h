@@ -53,6 +53,14 @@ struct flash_timing {
  *          writes must implement it; one whose operations are durable when
  *          they return (NOR with a synchronous controller, such as the
  *          nRF5 NVMC) leaves it NULL.
+ *   map    (may be NULL) for flash the CPU reads in place (the nRF5's, at
+ *          address 0): a pointer to the bytes at off, valid for len bytes
+ *          until the next write or erase, or NULL when the range cannot be
+ *          mapped. Readers that take a pointer (image validation hashes the
+ *          image in place) skip the copy a read makes; they fall back to
+ *          read when map is NULL or answers NULL. A part whose reads can
+ *          fail (ECC) or that must be accessed through a controller leaves
+ *          it NULL.
  * Context: main thread only, never from an interrupt (usb/usb_dc.h); no op
  * is re-entered. Ops may take as long as the part needs (a 4 KiB nRF52840
  * erase: 85 ms); callers that must stay responsive split their work (the
@@ -65,6 +73,7 @@ struct flash_dev_ops {
     int (*write)(void *ctx, uint32_t off, const void *buf, uint32_t len);
     int (*erase)(void *ctx, uint32_t off, uint32_t len);
     int (*sync)(void *ctx);
+    const void *(*map)(void *ctx, uint32_t off, uint32_t len);
 };
 
 /* What a flash part looks like, independent of any driver. */
@@ -98,6 +107,9 @@ int flash_dev_erase(const struct flash_dev *dev, uint32_t off, uint32_t len);
 /* Makes every write and erase made so far durable (no-op for a driver
  * without sync). */
 int flash_dev_sync(const struct flash_dev *dev);
+/* The bytes at [off, off + len) in place, or NULL (no map op, a range out
+ * of bounds, or one the driver cannot map): read them instead. */
+const void *flash_dev_map(const struct flash_dev *dev, uint32_t off, uint32_t len);
 
 /* Total sectors; the sector holding `off`; the sector number `index`. */
 uint32_t flash_geo_sector_count(const struct flash_geometry *geo);

@@ -102,6 +102,11 @@ int flash_area_read(const struct flash_area *fa, uint32_t off, void *buf, uint32
     return rc != DFB_OK ? rc : flash_dev_read(fa->dev, fa->off + off, buf, len);
 }
 
+const void *flash_area_map(const struct flash_area *fa, uint32_t off, uint32_t len)
+{
+    return area_range(fa, off, len) != DFB_OK ? 0 : flash_dev_map(fa->dev, fa->off + off, len);
+}
+
 int flash_area_sync(const struct flash_area *fa)
 {
     return fa != 0 ? flash_dev_sync(fa->dev) : DFB_EINVAL;

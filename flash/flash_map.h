@@ -58,6 +58,8 @@ int flash_area_init(struct flash_area *fa, const struct flash_dev *dev, const ch
                     uint32_t size);
 
 int flash_area_read(const struct flash_area *fa, uint32_t off, void *buf, uint32_t len);
+/* [off, off + len) of the area in place, or NULL: see flash_dev_map(). */
+const void *flash_area_map(const struct flash_area *fa, uint32_t off, uint32_t len);
 int flash_area_write(const struct flash_area *fa, uint32_t off, const void *buf, uint32_t len);
 /* Makes the device's earlier writes and erases durable (flash_dev_sync). */
 int flash_area_sync(const struct flash_area *fa);

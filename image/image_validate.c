@@ -100,12 +100,16 @@ static int hasher_finish(struct hasher *h, int rc, uint8_t *digest)
     return rc != DFB_OK ? rc : frc;
 }
 
-/* Feeds [off, off + len) of the area into the hash, a chunk at a time. */
+/* Feeds [off, off + len) of the area into the hash: in place when the
+ * driver maps its flash (no copy), otherwise a chunk at a time. */
 static int hash_range(struct hasher *h, const struct flash_area *fa, uint32_t off, uint32_t len)
 {
     uint8_t chunk[IMAGE_VALIDATE_CHUNK];
+    const void *mapped = flash_area_map(fa, off, len);
     int rc;
 
+    if (mapped != 0)
+        return hasher_update(h, mapped, len);
     while (len > 0) {
         uint32_t n = len < sizeof(chunk) ? len : (uint32_t)sizeof(chunk);
         rc = flash_area_read(fa, off, chunk, n);

@@ -160,11 +160,14 @@ struct image_info {
  *     (pure), otherwise the digest. A signature the adapter cannot check:
  *     DFB_ENOTSUP.
  *   - without keys: integrity only (signature TLVs are ignored).
- * Reads in chunks of IMAGE_VALIDATE_CHUNK bytes, a buffer on the stack:
- * each flash read has a fixed cost (about 130 instructions through the
- * flash layer), so 1 KiB chunks keep validation within 0.2 % of hashing the
- * same bytes directly (docs/performance.md); stack use is then about 2 KiB.
- * A board short of stack can build with a smaller value (e.g. -D...=256). */
+ * Hashes the image in place when the flash driver maps it (flash_dev_ops
+ * map: memory-mapped flash, no copy). Otherwise it reads in chunks of
+ * IMAGE_VALIDATE_CHUNK bytes, a buffer on the stack: each flash read has a
+ * fixed cost (about 130 instructions through the flash layer) plus the
+ * copy, so 1 KiB chunks keep validation within about 0.7 % of hashing the
+ * same bytes in place on a Cortex-M0 (docs/performance.md); stack use is
+ * then about 2 KiB. A board short of stack can build with a smaller value
+ * (e.g. -D...=256). */
 #ifndef IMAGE_VALIDATE_CHUNK
 #define IMAGE_VALIDATE_CHUNK 1024u
 #endif

@@ -73,7 +73,7 @@ static int c_erase(void *ctx, uint32_t off, uint32_t len)
     return b->sf.dev.ops->erase(b->sf.dev.ctx, off, len);
 }
 
-static const struct flash_dev_ops counting_ops = { c_read, c_write, c_erase, 0 };
+static const struct flash_dev_ops counting_ops = { c_read, c_write, c_erase, 0, 0 };
 
 /* An MCUboot image of exactly `total` bytes: 512-byte header, body, TLV
  * info + SHA256 TLV (hash-only, as imgtool without a key). */

@@ -37,7 +37,7 @@ static int drv_erase(void *ctx, uint32_t off, uint32_t len)
     return (int)len;
 }
 
-static const struct flash_dev_ops drv = { drv_read, drv_write, drv_erase, 0 };
+static const struct flash_dev_ops drv = { drv_read, drv_write, drv_erase, 0, 0 };
 static const struct flash_sector_range range = { 4096, 256 };
 static const struct flash_geometry geo = { 0x100000, 4, 0xff, &range, 1, 0 };
 static const struct flash_dev dev = { &drv, 0, &geo };

@@ -162,7 +162,7 @@ static int cdev_sync(void *ctx)
     return DFB_OK;
 }
 
-static const struct flash_dev_ops cdev_ops = { cdev_read, cdev_write, cdev_erase, cdev_sync };
+static const struct flash_dev_ops cdev_ops = { cdev_read, cdev_write, cdev_erase, cdev_sync, 0 };
 
 static void tb_common(struct tboard *t, uint32_t max_align)
 {

@@ -408,6 +408,22 @@ static void test_leave(void)
     reach(DFU_MANIFEST);
     fake_bus_reset(&H.dev);
     CHECK_EQ(H.restarts, 1);
+    /* manifestation tolerant: a completed download returns to dfuIDLE, the
+     * host may still read back, and the next reset runs the new firmware
+     * (fwupd's attach is that reset) */
+    reach(DFU_MANIFEST_SYNC);
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(H.st[4], DFU_IDLE);
+    CHECK_EQ(h_set_alt(0), 0);
+    CHECK_EQ(h_upload(0, H.cfg.transfer_size), H.cfg.transfer_size);
+    CHECK_EQ(H.restarts, 0);
+    fake_bus_reset(&H.dev);
+    CHECK_EQ(H.restarts, 1);
+    /* a reset in dfuIDLE with no completed download stays in DFU mode */
+    reach(DFU_IDLE);
+    fake_bus_reset(&H.dev);
+    CHECK_EQ(H.restarts, 0);
+    CHECK_EQ(dfu_state(&H.dfu), DFU_IDLE);
     /* an ordinary reset in DFU mode aborts a transfer and stays */
     reach(DFU_DNLOAD_IDLE);
     fake_bus_reset(&H.dev);

@@ -142,11 +142,61 @@ static void test_sector_queries(void)
     sim_flash_close(&sf);
 }
 
+/* A device over a RAM array that maps it, as memory-mapped NOR does. */
+static uint8_t ram[0x4000];
+static int ram_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    (void)ctx;
+    memcpy(buf, ram + off, len);
+    return DFB_OK;
+}
+static int ram_none(void *ctx, uint32_t off, uint32_t len)
+{
+    (void)ctx, (void)off, (void)len;
+    return DFB_EIO;
+}
+static int ram_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
+{
+    (void)buf;
+    return ram_none(ctx, off, len);
+}
+static const void *ram_map(void *ctx, uint32_t off, uint32_t len)
+{
+    (void)ctx, (void)len;
+    return ram + off;
+}
+
+static void test_map(void)
+{
+    static const struct flash_sector_range sectors[] = { { 0x1000, 4 } };
+    static const struct flash_geometry geo = { .size = sizeof(ram), .write_block_size = 4, .erase_value = 0xff,
+                                               .sectors = sectors, .sector_range_count = 1 };
+    static const struct flash_dev_ops mapped = { ram_read, ram_write, ram_none, 0, ram_map };
+    static const struct flash_dev_ops unmapped = { ram_read, ram_write, ram_none, 0, 0 };
+    struct flash_dev dev = { &mapped, 0, &geo };
+    struct flash_area a;
+
+    REQUIRE(flash_area_init(&a, &dev, "a", 0x1000, 0x2000) == DFB_OK);
+    CHECK(flash_area_map(&a, 0, 0x2000) == ram + 0x1000);
+    CHECK(flash_area_map(&a, 0x1ff0, 0x10) == ram + 0x2ff0);
+    /* never past the area, nor for nothing */
+    CHECK(flash_area_map(&a, 0x1ff0, 0x11) == NULL);
+    CHECK(flash_area_map(&a, 0x2000, 1) == NULL);
+    CHECK(flash_area_map(&a, 0xFFFFFFF0u, 0x20) == NULL);
+    CHECK(flash_area_map(&a, 0, 0) == NULL);
+    CHECK(flash_dev_map(&dev, sizeof(ram) - 4, 8) == NULL);
+    /* a driver without map: NULL, read instead */
+    dev.ops = &unmapped;
+    CHECK(flash_area_map(&a, 0, 0x10) == NULL);
+    CHECK(flash_area_map(NULL, 0, 0x10) == NULL);
+}
+
 int main(void)
 {
     test_builtin_layouts();
     test_bad_layouts();
     test_area_bounds();
+    test_map();
     test_sector_queries();
     CHECK_DONE();
 }

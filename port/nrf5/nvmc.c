@@ -69,10 +69,21 @@ static int nvmc_erase(void *ctx, uint32_t off, uint32_t len)
     return DFB_OK;
 }
 
+/* The code flash is memory-mapped at address 0 (so offset 0 would be a
+ * null pointer: that range is read instead; it holds the bootloader, never
+ * an image to validate). */
+static const void *nvmc_map(void *ctx, uint32_t off, uint32_t len)
+{
+    (void)ctx;
+    (void)len;
+    return off == 0 ? 0 : (const void *)(uintptr_t)off;
+}
+
 static const struct flash_dev_ops nvmc_ops = {
     .read = nvmc_read,
     .write = nvmc_write,
     .erase = nvmc_erase,
+    .map = nvmc_map,
 };
 
 int nvmc_init(struct nvmc *n, const struct flash_geometry *geo, struct nrf5_retained *counters)

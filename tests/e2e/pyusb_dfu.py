@@ -7,6 +7,7 @@ with the system's libusb.
 
   pyusb_dfu.py [--lib PATH] list
   pyusb_dfu.py [--lib PATH] detach
+  pyusb_dfu.py [--lib PATH] attach [--wait]
   pyusb_dfu.py [--lib PATH] upload --alt N FILE
   pyusb_dfu.py [--lib PATH] download --alt N FILE [--abort-after BLOCKS]
 
@@ -239,12 +240,26 @@ def find(backend, want_dfu_mode=None, wait_s=0.0):
         time.sleep(0.1)
 
 
+def came_back(backend, dfu_mode, wait_s):
+    """Waits for the device in the mode it should have come back in; the
+    exit status."""
+    mode = "DFU" if dfu_mode else "run-time"
+    d = find(backend, want_dfu_mode=dfu_mode, wait_s=wait_s)
+    if d is None:
+        print("pyusb_dfu: the device did not come back in %s mode" % mode, file=sys.stderr)
+        return 1
+    print("%s mode: %04x:%04x" % (mode, d.dev.idVendor, d.dev.idProduct))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="DFU 1.1 host on pyusb")
     ap.add_argument("--lib", help="libusb-1.0 shared library to use instead of the system's")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list")
     sub.add_parser("detach")
+    at = sub.add_parser("attach")
+    at.add_argument("--wait", action="store_true", help="wait for the device in run-time mode")
     up = sub.add_parser("upload")
     up.add_argument("--alt", type=int, required=True)
     up.add_argument("file")
@@ -281,17 +296,21 @@ def main():
                 print("pyusb_dfu: no DFU device found", file=sys.stderr)
                 return 3
             d.detach()
-            d = find(backend, want_dfu_mode=True, wait_s=10)
-            if d is None:
-                print("pyusb_dfu: the device did not come back in DFU mode", file=sys.stderr)
-                return 1
-            print("DFU mode: %04x:%04x" % (d.dev.idVendor, d.dev.idProduct))
-            return 0
+            return came_back(backend, dfu_mode=True, wait_s=10)
 
         d = find(backend, want_dfu_mode=True)
         if d is None:
             print("pyusb_dfu: no device in DFU mode (run detach first)", file=sys.stderr)
             return 3
+        if args.cmd == "attach":
+            # DFU mode to run-time mode (spec A.2, any DFU state: a USB reset
+            # runs the firmware if it is valid), the way fwupd attaches
+            try:
+                d.dev.reset()
+            except usb.core.USBError:
+                pass  # it came back as another device, or is still rebooting
+            print("USB reset sent")
+            return came_back(backend, dfu_mode=False, wait_s=30) if args.wait else 0
         if args.cmd == "upload":
             data = d.upload(args.alt)
             with open(args.file, "wb") as f:

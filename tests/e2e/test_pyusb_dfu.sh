@@ -3,7 +3,8 @@
 # from the DFU 1.1 specification on Debian's pyusb (python3-usb), through
 # the libusb-over-USB/IP library, against the running virtual board: list,
 # detach, upload of alt 0 (equal to slot0), ABORT in the middle of a
-# download, a wrong alt, a download to alt 1, and the reset that tests it.
+# download, a wrong alt, a download to alt 1, its read back by a second
+# program, and the USB reset (fwupd's attach) that leaves DFU mode and tests it.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 # Debian's python3 (python3-usb lives in its dist-packages), not whatever
@@ -56,7 +57,16 @@ check "the image lands at slot1 + one sector byte for byte" landed "$flash" "$he
 check "the upgrade request (trailer magic) is in slot1" slot1_magic "$flash"
 check "nothing outside slot1 changed" same_outside_slot1 "$work/before.bin" "$flash"
 
-board_reset
+# a second program finds the device where the first left it, in DFU mode
+host "$work/rb.log" upload --alt 1 rb1.bin
+check "read back of alt 1 after the download exits 0 (no reboot in between)" test $? -eq 0
+check "alt 1 reads back the image (at the download offset)" cmp -s -n "$(stat -c %s "$hello")" -i $((DOWNLOAD_OFF)):0 "$work/rb1.bin" "$hello"
+check "still the same boot: the board did not reboot" test "$(grep -c 'Swap type' "$console")" -eq 1
+# attach the way fwupd does, with a bare USB reset: a completed download
+# leaves DFU mode and the bootloader tests the new image
+host "$work/at.log" attach
+check "attach (USB reset) exits 0" test $? -eq 0
+expect "DFU: leaving DFU mode"
 expect "Swap type: test"
 expect "Hello World! $BOARD"
 check "hello_world now at the start of slot0" in_slot0 "$flash" "$hello"

@@ -348,7 +348,7 @@ static int fake_erase(void *ctx, uint32_t off, uint32_t len)
     (void)ctx, (void)off, (void)len;
     return DFB_EIO;
 }
-static const struct flash_dev_ops fake_ops = { fake_read, fake_write, fake_erase, 0 }; /* geometry only */
+static const struct flash_dev_ops fake_ops = { fake_read, fake_write, fake_erase, 0, 0 }; /* geometry only */
 
 static int fake_slot_init(struct fake_slot *s, const struct sign_opts *o)
 {

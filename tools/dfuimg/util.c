@@ -168,7 +168,7 @@ static int mf_erase(void *ctx, uint32_t off, uint32_t len)
     return DFB_EIO;
 }
 
-static const struct flash_dev_ops mf_ops = { mf_read, mf_write, mf_erase, 0 };
+static const struct flash_dev_ops mf_ops = { mf_read, mf_write, mf_erase, 0, 0 };
 
 int mem_flash_area(struct mem_flash *mf, const uint8_t *data, size_t len, struct flash_area *fa)
 {

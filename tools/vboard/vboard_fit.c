@@ -37,9 +37,9 @@ static int no_read(void *ctx, uint32_t off, void *buf, uint32_t len)
     (void)ctx, (void)off, (void)buf, (void)len;
     return DFB_EIO;
 }
-static const struct flash_dev_ops mem_ops = { mem_read, no_write, no_erase, 0 };
+static const struct flash_dev_ops mem_ops = { mem_read, no_write, no_erase, 0, 0 };
 /* the board's geometry only: boot_max_image_size reads no flash */
-static const struct flash_dev_ops geo_ops = { no_read, no_write, no_erase, 0 };
+static const struct flash_dev_ops geo_ops = { no_read, no_write, no_erase, 0, 0 };
 
 /* Total size (header + body + TLVs) of the image at `off` of the data, or 0. */
 static uint32_t image_size_at(const uint8_t *data, size_t len, uint32_t off)

@@ -9,8 +9,10 @@
  * plugging it in): it enumerates the device as a host does (GET_DESCRIPTOR
  * device with wLength 64, SET_ADDRESS, descriptors, SET_CONFIGURATION) and
  * keeps the connection ("link") for the life of the context, so opening and
- * closing do not disturb the device. A link that drops is a device that
- * went away; the next device list imports it again, as a new device.
+ * closing do not disturb the device. A device that is still configured
+ * from an earlier program is adopted as it is (descriptors only), as a
+ * second program on a real kernel finds it. A link that drops is a device
+ * that went away; the next device list imports it again, as a new device.
  *
  * Every function of the libusb-1.0.26 API is exported (libusb_extra.c has
  * the ones that cannot work on a device with endpoint 0 only: they answer
@@ -220,23 +222,15 @@ static int ctrl(struct usbip_client *cl, uint8_t rt, uint8_t req, uint16_t val, 
     return usbip_client_control(cl, s, data, timeout_ms);
 }
 
-/* Enumerates the device on an imported connection, as a host does after a
- * port reset; the descriptors go to dd / cfg (caller frees cfg[i]). */
-static int enumerate(struct libusb_context *ctx, struct usbip_client *cl, uint8_t devnum, uint8_t dd[18],
-                     uint8_t **cfg, uint16_t *cfg_len, uint8_t *ncfg)
+/* Reads the device descriptor and every configuration descriptor into dd /
+ * cfg (caller frees cfg[i]); the device's state does not change. */
+static int read_descriptors(struct usbip_client *cl, uint8_t dd[18], uint8_t **cfg, uint16_t *cfg_len,
+                            uint8_t *ncfg)
 {
-    uint8_t buf[64], hdr[9];
+    uint8_t hdr[9];
     int r;
 
     *ncfg = 0;
-    r = ctrl(cl, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR, LIBUSB_DT_DEVICE << 8, 0, 64, buf, IO_TIMEOUT_MS);
-    if (r < 0)
-        return r;
-    if (r < 8)
-        return -EPROTO;
-    r = ctrl(cl, 0x00, LIBUSB_REQUEST_SET_ADDRESS, devnum, 0, 0, NULL, IO_TIMEOUT_MS);
-    if (r < 0 && r != -EPIPE)
-        return r;
     r = ctrl(cl, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR, LIBUSB_DT_DEVICE << 8, 0, 18, dd, IO_TIMEOUT_MS);
     if (r < 0)
         return r;
@@ -266,6 +260,29 @@ static int enumerate(struct libusb_context *ctx, struct usbip_client *cl, uint8_
             return -EPROTO;
         cfg_len[i] = (uint16_t)r;
     }
+    return 0;
+}
+
+/* Enumerates the device on an imported connection, as a host does after a
+ * port reset; the descriptors go to dd / cfg (caller frees cfg[i]). */
+static int enumerate(struct libusb_context *ctx, struct usbip_client *cl, uint8_t devnum, uint8_t dd[18],
+                     uint8_t **cfg, uint16_t *cfg_len, uint8_t *ncfg)
+{
+    uint8_t buf[64];
+    int r;
+
+    *ncfg = 0;
+    r = ctrl(cl, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR, LIBUSB_DT_DEVICE << 8, 0, 64, buf, IO_TIMEOUT_MS);
+    if (r < 0)
+        return r;
+    if (r < 8)
+        return -EPROTO;
+    r = ctrl(cl, 0x00, LIBUSB_REQUEST_SET_ADDRESS, devnum, 0, 0, NULL, IO_TIMEOUT_MS);
+    if (r < 0 && r != -EPIPE)
+        return r;
+    r = read_descriptors(cl, dd, cfg, cfg_len, ncfg);
+    if (r < 0)
+        return r;
     /* the host picks the first configuration, as Linux does */
     if (*ncfg > 0) {
         r = ctrl(cl, 0x00, LIBUSB_REQUEST_SET_CONFIGURATION, cfg[0][5], 0, 0, NULL, IO_TIMEOUT_MS);
@@ -292,7 +309,15 @@ static int link_import(struct libusb_context *ctx, struct link *l, int *changed)
     if (r < 0)
         return r;
     r = usbip_client_import(&cl, l->busid, &info, IO_TIMEOUT_MS);
-    if (r == 0)
+    /* A device that another program's host left configured is still
+     * enumerated (the server does not reset it on import): read its
+     * descriptors and leave its state alone, as a second program on a real
+     * kernel does. Enumerating it again would reset it: a DFU device that
+     * completed a download would leave DFU mode between `dfu-util -D` and
+     * `dfu-util -U`. */
+    if (r == 0 && info.bConfigurationValue != 0)
+        r = read_descriptors(&cl, dd, cfg, cfg_len, &ncfg);
+    else if (r == 0)
         r = enumerate(ctx, &cl, (uint8_t)info.devnum, dd, cfg, cfg_len, &ncfg);
     if (r < 0) {
         dbg(ctx, "import of %s failed: %s", l->busid, strerror(-r));

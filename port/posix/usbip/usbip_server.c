@@ -222,9 +222,9 @@ static void conn_close(struct usbip_server *srv, struct conn *c)
     c->tx = NULL;
     c->tx_len = c->tx_off = c->tx_cap = 0;
     if (srv->imp == c) {
-        /* The device stays in whatever state it was; the next import
-         * starts with a bus reset. A transfer the device still works on
-         * is forgotten: its late answer is ignored. */
+        /* The device stays in whatever state it was, as on a real bus
+         * when a program exits (see handle_import). A transfer the device
+         * still works on is forgotten: its late answer is ignored. */
         srv->imp = NULL;
         clear_queue(srv);
         free_urb(srv->cur);
@@ -509,8 +509,15 @@ static void handle_import(struct usbip_server *srv, struct conn *c, const uint8_
     else if (srv->imp)
         status = USBIP_ST_BUSY;
     if (status == USBIP_ST_OK) {
-        /* A new host: the device sees a bus reset, as on a real port. */
-        bus_reset(srv);
+        /* A device no host has configured gets the port reset a real
+         * hub gives on attach. A configured one is handed over as it is:
+         * every program using the libusb replacement imports the device
+         * anew, and a real kernel keeps a device enumerated across the
+         * programs that open it (a completed DFU download leaves DFU
+         * mode at the next reset). A host that enumerates it again still
+         * resets it: see the GET_DESCRIPTOR(device, 64) rule in start_urb. */
+        if (srv->configuration == 0)
+            bus_reset(srv);
         refresh_info(srv);
         if (!srv->have_info)
             status = USBIP_ST_NA;

@@ -63,7 +63,7 @@ static int g_erase(void *ctx, uint32_t off, uint32_t len)
     FUZZ_FAIL("validation erased flash at 0x%x (+0x%x)", off, len);
 }
 
-static const struct flash_dev_ops g_ops = { g_read, g_write, g_erase, 0 };
+static const struct flash_dev_ops g_ops = { g_read, g_write, g_erase, 0, 0 };
 
 static const struct {
     enum image_key_type type;

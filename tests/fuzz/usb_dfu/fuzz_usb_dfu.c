@@ -89,7 +89,7 @@ static int gd_erase(void *ctx, uint32_t off, uint32_t len)
     return sf.dev.ops->erase(ctx, off, len);
 }
 
-static const struct flash_dev_ops gd_ops = { gd_read, gd_write, gd_erase, 0 };
+static const struct flash_dev_ops gd_ops = { gd_read, gd_write, gd_erase, 0, 0 };
 
 /* ---- controller ---------------------------------------------------------- */
 

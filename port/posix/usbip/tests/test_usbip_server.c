@@ -267,11 +267,33 @@ static void test_import_and_control(void)
     CHECK_EQ(ctrl(&c, 0x80, 6, 0x0100, 0, 18, buf), 18);
     usbip_client_close(&c);
 
-    /* the host went away: the next import starts with a bus reset */
+    /* the host went away: the next import of the unconfigured device
+     * starts with a bus reset */
     struct usb_device d0 = dev_snapshot();
     REQ(import(&c) == 0);
     CHECK_EQ(dev_snapshot().bus_resets, d0.bus_resets + 1);
     CHECK_EQ(ctrl(&c, 0x80, 6, 0x0100, 0, 18, buf), 18);
+    /* a host configures it and goes away: the next host gets it as it is,
+     * configured (the import record says so), with no reset */
+    CHECK_EQ(ctrl(&c, 0x00, 9, 1, 0, 0, NULL), 0);
+    usbip_client_close(&c);
+    d0 = dev_snapshot();
+    {
+        struct usbip_dev_info info;
+
+        REQ(usbip_client_connect(&c, "127.0.0.1", rig.port, TMO) == 0);
+        REQ(usbip_client_import(&c, "1-1", &info, TMO) == 0);
+        CHECK_EQ(info.bConfigurationValue, 1);
+    }
+    CHECK_EQ(dev_snapshot().bus_resets, d0.bus_resets);
+    CHECK_EQ(dev_snapshot().configuration, 1);
+    CHECK_EQ(ctrl(&c, 0x80, 6, 0x0100, 0, 18, buf), 18);
+    CHECK_EQ(dev_snapshot().bus_resets, d0.bus_resets);
+    /* ... and enumerating it again (GET_DESCRIPTOR(device, 64) first) is
+     * the reset a real hub gives before it */
+    CHECK_EQ(ctrl(&c, 0x80, 6, 0x0100, 0, 64, buf), 18);
+    CHECK_EQ(dev_snapshot().bus_resets, d0.bus_resets + 1);
+    CHECK_EQ(dev_snapshot().configuration, 0);
     usbip_client_close(&c);
     CHECK_EQ(dev_snapshot().violations, 0);
 }
