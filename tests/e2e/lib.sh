@@ -149,6 +149,9 @@ expect_not() { ! tail -n +$((seen + 1)) "$console" | grep -q -F -- "$1"; }
 
 # skip_console: forget everything printed so far
 skip_console() { seen=$(wc -l < "$console"); }
+# console_count TEXT [MARK]: console lines containing TEXT after line MARK
+# (default: after everything matched so far).
+console_count() { tail -n +$((${2:-$seen} + 1)) "$console" | grep -c -F -- "$1"; }
 
 # dfu LOG args...: runs dfu-util through the library (at most 60 s), output
 # in LOG; returns dfu-util's exit status (124 if it hung).

@@ -27,6 +27,8 @@ restore() {
   dfu "$work/list.log" -l
   check "$what: dfu-util lists alt 1 (image_1) and alt 0 (image_0)" \
     grep -q 'alt=1, name="image_1"' "$work/list.log"
+  local mark
+  mark=$(wc -l < "$console")
   dfu "$work/restore.log" --alt 1 --download "$dfu_sample"
   check "$what: dfu-util downloads the DFU sample and exits 0" test $? -eq 0
   expect "Recovery image 1.0.0+0 valid; installing it as a permanent upgrade"
@@ -35,6 +37,7 @@ restore() {
   expect "Swap type: perm"
   expect "Jumping to the first image slot"
   expect "This device supports USB DFU class."
+  check "$what: 'DFU: leaving DFU mode' said once" test "$(console_count "DFU: leaving DFU mode" "$mark")" = 1
   check "$what: the DFU sample in slot0 byte for byte" in_slot0 "$flash" "$dfu_sample"
   check "$what: the run-time device is back (1209:0001)" test "$(usb_product 1209:0001)" = "dfuboot DFU sample"
 }
