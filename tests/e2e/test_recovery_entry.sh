@@ -123,6 +123,10 @@ expect "USB DFU wait time elapsed" 10
 expect "Jumping to the first image slot"
 expect "This device supports USB DFU class."
 check "d: an unused window is no recovery" expect_not "Entering USB DFU recovery"
+# the bootloader left USB (board_usb_disable) before the jump: the
+# sample's own run-time device is the one a host finds
+check "d: after the window the DFU sample's own device enumerates" \
+  test "$(usb_product 1209:0001)" = "dfuboot DFU sample"
 board_reset
 expect "Waiting for USB DFU (2500 ms)"
 dfu "$work/wait.log" --alt 1 --download "$hello"
