@@ -1,8 +1,9 @@
-/* Partition map: layouts, area bounds, sector queries. */
+/* Partition map: layouts, area bounds, sector queries, mapped reads. */
 #include <string.h>
 
 #include "common/errors.h"
 #include "flash/flash_map.h"
+#include "flash/flash_mem.h"
 #include "port/posix/sim_flash.h"
 #include "tests/support/check.h"
 
@@ -142,53 +143,53 @@ static void test_sector_queries(void)
     sim_flash_close(&sf);
 }
 
-/* A device over a RAM array that maps it, as memory-mapped NOR does. */
-static uint8_t ram[0x4000];
-static int ram_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    (void)ctx;
-    memcpy(buf, ram + off, len);
-    return DFB_OK;
-}
-static int ram_none(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx, (void)off, (void)len;
-    return DFB_EIO;
-}
-static int ram_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
-{
-    (void)buf;
-    return ram_none(ctx, off, len);
-}
-static const void *ram_map(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx, (void)len;
-    return ram + off;
-}
-
+/* flash_dev_map / flash_area_map through flash_mem (flash/flash_mem.h), a
+ * device whose bytes are in memory and which maps them. */
 static void test_map(void)
 {
-    static const struct flash_sector_range sectors[] = { { 0x1000, 4 } };
-    static const struct flash_geometry geo = { .size = sizeof(ram), .write_block_size = 4, .erase_value = 0xff,
-                                               .sectors = sectors, .sector_range_count = 1 };
-    static const struct flash_dev_ops mapped = { ram_read, ram_write, ram_none, 0, ram_map };
-    static const struct flash_dev_ops unmapped = { ram_read, ram_write, ram_none, 0, 0 };
-    struct flash_dev dev = { &mapped, 0, &geo };
+    static uint8_t bytes[0x4000];
+    const struct flash_layout *nrf = flash_layout_find("nrf52840dk");
+    struct flash_mem m;
+    struct flash_dev geo_only;
     struct flash_area a;
+    struct sim_flash sf;
+    uint8_t buf[8];
 
-    REQUIRE(flash_area_init(&a, &dev, "a", 0x1000, 0x2000) == DFB_OK);
-    CHECK(flash_area_map(&a, 0, 0x2000) == ram + 0x1000);
-    CHECK(flash_area_map(&a, 0x1ff0, 0x10) == ram + 0x2ff0);
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        bytes[i] = (uint8_t)(i * 7);
+    CHECK_EQ(flash_mem_init(&m, bytes, sizeof(bytes), 0x1000, 4, 0xff), DFB_OK);
+    REQUIRE(flash_area_init(&a, &m.dev, "a", 0x1000, 0x2000) == DFB_OK);
+    CHECK(flash_area_map(&a, 0, 0x2000) == bytes + 0x1000);
+    CHECK(flash_area_map(&a, 0x1ff0, 0x10) == bytes + 0x2ff0);
     /* never past the area, nor for nothing */
     CHECK(flash_area_map(&a, 0x1ff0, 0x11) == NULL);
     CHECK(flash_area_map(&a, 0x2000, 1) == NULL);
     CHECK(flash_area_map(&a, 0xFFFFFFF0u, 0x20) == NULL);
     CHECK(flash_area_map(&a, 0, 0) == NULL);
-    CHECK(flash_dev_map(&dev, sizeof(ram) - 4, 8) == NULL);
-    /* a driver without map: NULL, read instead */
-    dev.ops = &unmapped;
-    CHECK(flash_area_map(&a, 0, 0x10) == NULL);
     CHECK(flash_area_map(NULL, 0, 0x10) == NULL);
+    CHECK(flash_dev_map(&m.dev, sizeof(bytes) - 4, 8) == NULL);
+    /* reads copy the same bytes; writes and erases are refused */
+    CHECK_EQ(flash_area_read(&a, 8, buf, sizeof(buf)), DFB_OK);
+    CHECK(memcmp(buf, bytes + 0x1008, sizeof(buf)) == 0);
+    CHECK_EQ(flash_area_write(&a, 0, buf, 4), DFB_EIO);
+    CHECK_EQ(flash_area_erase(&a, 0, 0x1000), DFB_EIO);
+    /* a geometry that does not hold together */
+    CHECK_EQ(flash_mem_init(&m, bytes, sizeof(bytes), 0x1800, 4, 0xff), DFB_EINVAL);
+    CHECK_EQ(flash_mem_init(&m, bytes, sizeof(bytes), 0x1000, 3, 0xff), DFB_EINVAL);
+    CHECK_EQ(flash_mem_init(&m, bytes, 0, 0x1000, 4, 0xff), DFB_EINVAL);
+    /* no bytes behind it: geometry only, nothing read or mapped */
+    CHECK_EQ(flash_mem_init(&m, NULL, sizeof(bytes), 0x1000, 4, 0xff), DFB_OK);
+    CHECK_EQ(flash_dev_read(&m.dev, 0, buf, 4), DFB_EIO);
+    CHECK(flash_dev_map(&m.dev, 0x1000, 4) == NULL);
+    flash_mem_geometry_only(&geo_only, &nrf->geo);
+    CHECK_EQ(flash_area_open(&geo_only, nrf, "slot1", &a), DFB_OK);
+    CHECK_EQ(flash_area_read(&a, 0, buf, 4), DFB_EIO);
+    CHECK(flash_area_map(&a, 0, 4) == NULL);
+    /* a driver without map (the simulated flash): NULL, read instead */
+    REQUIRE(sim_flash_init_mem(&sf, &nrf->geo) == DFB_OK);
+    CHECK_EQ(flash_area_open(&sf.dev, nrf, "slot0", &a), DFB_OK);
+    CHECK(flash_area_map(&a, 0, 0x10) == NULL);
+    sim_flash_close(&sf);
 }
 
 int main(void)

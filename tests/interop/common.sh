@@ -144,6 +144,32 @@ run_vm() {
   set -e
 }
 
+# run_seed_commands ATTACH_WAIT_S: the seed's two dfu-util commands from the
+# guest, against the board in run-time mode (dfu-util detaches it):
+#   dfu-util --alt 0 --upload slot0_backup.bin
+#   dfu-util --alt 1 --download hello_world.signed.bin
+# then slot0_backup.bin must equal the flash file's slot0. Sets share.
+run_seed_commands() {
+  share=$work/share
+  mkdir -p "$share"
+  cp "$images/hello_world.signed.bin" "$share/"
+  cat >"$work/guest.sh" <<GUEST
+set -u
+bad() { echo "guest: FAIL: \$*"; exit 1; }
+vm_autoattach_start
+vm_wait_mode 1209 runtime $1 || bad "the board not attached in run-time mode"
+dfu-util --alt 0 --upload slot0_backup.bin || bad "upload exited \$?"
+dfu-util --alt 1 --download hello_world.signed.bin || bad "download exited \$?"
+vm_autoattach_stop
+exit 0
+GUEST
+  run_vm --no-attach --script "$work/guest.sh"
+  [ "$vm_rc" = 0 ] || fail "guest exited $vm_rc"
+  vboard dump "$flash" --partition slot0 -o "$work/slot0.bin" >/dev/null
+  cmp "$share/slot0_backup.bin" "$work/slot0.bin" || fail "slot0_backup.bin differs from slot0 in the flash file"
+  echo "$test_name: slot0_backup.bin ($(stat -c %s "$share/slot0_backup.bin") bytes) equals slot0 byte for byte"
+}
+
 # ---- the device stack alone (build/tests/interop-dfu-device)
 
 # dev_start ARGS...: starts interop-dfu-device on $work/dev-flash.bin (extra

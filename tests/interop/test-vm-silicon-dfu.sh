@@ -19,25 +19,8 @@ require_vm
 
 board_flash qemu-nrf51
 board_start
-share=$work/share
-mkdir -p "$share"
-cp "$images/hello_world.signed.bin" "$share/"
-cat >"$work/guest.sh" <<'GUEST'
-set -u
-bad() { echo "guest: FAIL: $*"; exit 1; }
-vm_autoattach_start
-vm_wait_mode 1209 runtime 60 || bad "the chip not attached in runtime mode"
-dfu-util --alt 0 --upload slot0_backup.bin || bad "upload exited $?"
-dfu-util --alt 1 --download hello_world.signed.bin || bad "download exited $?"
-vm_autoattach_stop
-exit 0
-GUEST
 t0=$(date +%s.%N)
-run_vm --no-attach --script "$work/guest.sh"
-[ "$vm_rc" = 0 ] || fail "guest exited $vm_rc"
-vboard dump "$flash" --partition slot0 -o "$work/slot0.bin" >/dev/null
-cmp "$share/slot0_backup.bin" "$work/slot0.bin" || fail "slot0_backup.bin differs from slot0 in the flash file"
-echo "$test_name: slot0_backup.bin ($(stat -c %s "$share/slot0_backup.bin") bytes) equals slot0 byte for byte"
+run_seed_commands 60
 # the chip's flash reaches the flash file at the reset
 board_reset
 expect_console "I: Starting bootloader" 60

@@ -67,7 +67,7 @@ int cmd_verify(int argc, char **argv)
     struct image_validate_cfg cfg = { .crypto = crypto_adapter(), .match = IMAGE_MATCH_EITHER };
     struct image_info info;
     struct image_input in;
-    struct mem_flash mf;
+    struct flash_mem mf;
     struct flash_area fa;
     uint8_t pub[2048];
     bool pure;
@@ -479,7 +479,7 @@ static int dump_human(const char *path, const uint8_t *data, size_t len)
     struct image_layout lay;
     struct image_tlv_iter it;
     struct image_tlv tlv;
-    struct mem_flash mf;
+    struct flash_mem mf;
     struct flash_area fa;
     bool prot_seen = false, unprot_seen = false;
     int rc;

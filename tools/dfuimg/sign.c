@@ -14,7 +14,7 @@
 #include "boot/boot_trailer.h"
 #include "common/bytes.h"
 #include "common/errors.h"
-#include "flash/flash_dev.h"
+#include "flash/flash_mem.h"
 #include "ihex.h"
 #include "image/image.h"
 #include "image/image_validate.h"
@@ -325,39 +325,18 @@ static int sign_build(const struct sign_opts *o, struct dkey *k, const struct im
     return 0;
 }
 
-/* A slot of `slot_size` bytes in uniform sectors, for boot_max_image_size(). */
+/* A slot of `slot_size` bytes in uniform sectors, for boot_max_image_size()
+ * (geometry only: no bytes behind it). */
 struct fake_slot {
-    struct flash_dev dev;
-    struct flash_geometry geo;
-    struct flash_sector_range range;
+    struct flash_mem mem;
     struct flash_area fa;
 };
 
-static int fake_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    (void)ctx, (void)off, (void)buf, (void)len;
-    return DFB_EIO;
-}
-static int fake_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
-{
-    (void)ctx, (void)off, (void)buf, (void)len;
-    return DFB_EIO;
-}
-static int fake_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx, (void)off, (void)len;
-    return DFB_EIO;
-}
-static const struct flash_dev_ops fake_ops = { fake_read, fake_write, fake_erase, 0, 0 }; /* geometry only */
-
 static int fake_slot_init(struct fake_slot *s, const struct sign_opts *o)
 {
-    s->range = (struct flash_sector_range){ o->sector_size, o->slot_size / o->sector_size };
-    s->geo = (struct flash_geometry){ .size = o->slot_size, .write_block_size = o->align,
-                                      .erase_value = (uint8_t)o->erased, .sectors = &s->range,
-                                      .sector_range_count = 1 };
-    s->dev = (struct flash_dev){ &fake_ops, s, &s->geo };
-    return flash_area_init(&s->fa, &s->dev, "slot", 0, o->slot_size);
+    int rc = flash_mem_init(&s->mem, NULL, o->slot_size, o->sector_size, o->align, (uint8_t)o->erased);
+
+    return rc != DFB_OK ? rc : flash_area_init(&s->fa, &s->mem.dev, "slot", 0, o->slot_size);
 }
 
 /* imgtool's check (image + its trailer estimate within the slot), then

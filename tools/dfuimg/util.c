@@ -150,34 +150,10 @@ int image_input_read(const char *path, struct image_input *in)
     return 0;
 }
 
-static int mf_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+int mem_flash_area(struct flash_mem *mf, const uint8_t *data, size_t len, struct flash_area *fa)
 {
-    memcpy(buf, ((struct mem_flash *)ctx)->data + off, len);
-    return DFB_OK;
-}
-
-static int mf_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
-{
-    (void)ctx, (void)off, (void)buf, (void)len;
-    return DFB_EIO;
-}
-
-static int mf_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx, (void)off, (void)len;
-    return DFB_EIO;
-}
-
-static const struct flash_dev_ops mf_ops = { mf_read, mf_write, mf_erase, 0, 0 };
-
-int mem_flash_area(struct mem_flash *mf, const uint8_t *data, size_t len, struct flash_area *fa)
-{
-    if (len == 0 || len > 0xffffffffu)
+    if (len == 0 || len > 0xffffffffu ||
+        flash_mem_init(mf, data, (uint32_t)len, (uint32_t)len, 1, 0xff) != DFB_OK)
         return -1;
-    mf->data = data;
-    mf->range = (struct flash_sector_range){ (uint32_t)len, 1 };
-    mf->geo = (struct flash_geometry){ .size = (uint32_t)len, .write_block_size = 1, .erase_value = 0xff,
-                                       .sectors = &mf->range, .sector_range_count = 1 };
-    mf->dev = (struct flash_dev){ &mf_ops, mf, &mf->geo };
     return flash_area_init(fa, &mf->dev, "file", 0, (uint32_t)len) == DFB_OK ? 0 : -1;
 }

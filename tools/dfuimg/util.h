@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "flash/flash_map.h"
+#include "flash/flash_mem.h"
 
 /* Prints "dfuimg: error: <text>" on one line of stderr; returns 2 (the
  * exit code of a usage or input error). */
@@ -41,13 +42,7 @@ struct image_input {
  * with the reason) and returns 2. */
 int image_input_read(const char *path, struct image_input *in);
 
-/* A read-only flash device over memory, one sector. */
-struct mem_flash {
-    struct flash_dev dev;
-    struct flash_geometry geo;
-    struct flash_sector_range range;
-    const uint8_t *data;
-};
-int mem_flash_area(struct mem_flash *mf, const uint8_t *data, size_t len, struct flash_area *fa);
+/* An area over a file's bytes (flash/flash_mem.h, one sector); 0 or -1. */
+int mem_flash_area(struct flash_mem *mf, const uint8_t *data, size_t len, struct flash_area *fa);
 
 #endif

@@ -6,55 +6,18 @@
 
 #include "boot/boot_trailer.h"
 #include "common/errors.h"
+#include "flash/flash_mem.h"
 #include "image/image.h"
-
-/* Flash over the file's bytes (read-only), to read the image through the
- * image library. */
-struct mem_dev {
-    struct flash_dev dev;
-    struct flash_geometry geo;
-    struct flash_sector_range range;
-    const uint8_t *data;
-};
-
-static int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    memcpy(buf, ((struct mem_dev *)ctx)->data + off, len);
-    return DFB_OK;
-}
-static int no_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
-{
-    (void)ctx, (void)off, (void)buf, (void)len;
-    return DFB_EIO;
-}
-static int no_erase(void *ctx, uint32_t off, uint32_t len)
-{
-    (void)ctx, (void)off, (void)len;
-    return DFB_EIO;
-}
-static int no_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    (void)ctx, (void)off, (void)buf, (void)len;
-    return DFB_EIO;
-}
-static const struct flash_dev_ops mem_ops = { mem_read, no_write, no_erase, 0, 0 };
-/* the board's geometry only: boot_max_image_size reads no flash */
-static const struct flash_dev_ops geo_ops = { no_read, no_write, no_erase, 0, 0 };
 
 /* Total size (header + body + TLVs) of the image at `off` of the data, or 0. */
 static uint32_t image_size_at(const uint8_t *data, size_t len, uint32_t off)
 {
-    struct mem_dev m;
+    struct flash_mem m;
     struct flash_area fa;
     uint32_t size;
 
-    if (len > 0xffffffffu || off >= len)
+    if (len > 0xffffffffu || off >= len || flash_mem_init(&m, data, (uint32_t)len, (uint32_t)len, 1, 0xff) != DFB_OK)
         return 0;
-    m.data = data;
-    m.range = (struct flash_sector_range){ (uint32_t)len, 1 };
-    m.geo = (struct flash_geometry){ .size = (uint32_t)len, .write_block_size = 1, .erase_value = 0xff,
-                                     .sectors = &m.range, .sector_range_count = 1 };
-    m.dev = (struct flash_dev){ &mem_ops, &m, &m.geo };
     if (flash_area_init(&fa, &m.dev, "file", 0, (uint32_t)len) != DFB_OK ||
         image_total_size(&fa, off, &size) != DFB_OK)
         return 0;
@@ -64,7 +27,7 @@ static uint32_t image_size_at(const uint8_t *data, size_t len, uint32_t off)
 int vboard_image_fits(const struct flash_layout *l, const char *partition, const uint8_t *data, size_t len,
                       char *why, size_t why_len)
 {
-    struct flash_dev dev = { &geo_ops, NULL, &l->geo };
+    struct flash_dev dev; /* the board's geometry only: boot_max_image_size reads no flash */
     struct flash_area pri, sec;
     struct boot_slots slots;
     struct boot_geo g;
@@ -72,6 +35,7 @@ int vboard_image_fits(const struct flash_layout *l, const char *partition, const
 
     if (strcmp(partition, FLASH_AREA_SLOT0) != 0 && strcmp(partition, FLASH_AREA_SLOT1) != 0)
         return 0;
+    flash_mem_geometry_only(&dev, &l->geo);
     if (flash_area_open(&dev, l, FLASH_AREA_SLOT0, &pri) != DFB_OK ||
         flash_area_open(&dev, l, FLASH_AREA_SLOT1, &sec) != DFB_OK)
         return 0;
