@@ -36,6 +36,7 @@
 #include "tools/vboard/vboard_fit.h"
 #include "tools/vboard/vboard_info.h"
 #include "tools/vboard/vboard_qemu.h"
+#include "tools/vboard/vboard_signals.h"
 
 static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -497,24 +498,6 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- run ---- */
 
-static int wake_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t want_reset, want_off;
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char c = (char)sig;
-
-    if (sig == SIGUSR1)
-        want_reset = 1;
-    else if (sig == SIGINT || sig == SIGTERM)
-        want_off = 1;
-    if (write(wake_pipe[1], &c, 1) < 0) {
-        /* the pipe is full: a wake-up is pending anyway */
-    }
-    errno = saved;
-}
-
 static int listen_usbip(const char *spec)
 {
     char host[64];
@@ -630,7 +613,6 @@ static int cmd_run(int argc, char **argv)
     struct args a;
     const struct flash_layout *l;
     struct board_shared *sh;
-    struct sigaction sa;
     struct stat st;
     char why[160];
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
@@ -668,19 +650,11 @@ static int cmd_run(int argc, char **argv)
     if (a.usbip)
         usbip_fd = listen_usbip(a.usbip);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-        fail("pipe: %s", strerror(errno));
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
+    if (vboard_signals_install() != 0)
+        fail("signals: %s", strerror(errno));
 
     for (int power_on = 1;;) {
-        struct pollfd pfd = { .fd = wake_pipe[0], .events = POLLIN };
-        char drain[64];
+        struct pollfd pfd = { .fd = vboard_signals_fd(), .events = POLLIN };
 
         if (power_on) {
             power_on = 0;
@@ -690,17 +664,16 @@ static int cmd_run(int argc, char **argv)
         }
         if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
             fail("poll: %s", strerror(errno));
-        while (read(wake_pipe[0], drain, sizeof(drain)) > 0) {
-        }
-        if (want_off || want_reset) {
+        vboard_signals_drain();
+        if (vboard_want_off || vboard_want_reset) {
             if (child > 0) {
                 kill(child, SIGKILL);
                 waitpid(child, &status, 0);
                 child = -1;
             }
-            if (want_off)
+            if (vboard_want_off)
                 break;
-            want_reset = 0;
+            vboard_want_reset = 0;
             sh->button = 0;
             sh->boots++;
             board_shared_restart_clock(sh);

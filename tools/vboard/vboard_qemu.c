@@ -48,6 +48,7 @@
 #include "port/nrf5/nrf5_retained.h"
 #include "port/posix/usbip/usbip_uart_bridge.h"
 #include "port/uartlink/uartlink.h"
+#include "tools/vboard/vboard_signals.h"
 
 #define QEMU_PROGRAM "qemu-system-arm"
 #define QEMU_PACKAGE "qemu-system-arm"
@@ -87,24 +88,6 @@ struct qemu {
     struct uartlink_dec console;
     uint8_t console_frame[64];
 };
-
-static int wake_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t want_reset, want_off;
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char c = (char)sig;
-
-    if (sig == SIGUSR1)
-        want_reset = 1;
-    else if (sig == SIGINT || sig == SIGTERM)
-        want_off = 1;
-    if (write(wake_pipe[1], &c, 1) < 0) {
-        /* full: a wake-up is pending anyway */
-    }
-    errno = saved;
-}
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -616,7 +599,7 @@ static int wait_for_outside_bridge(struct qemu *q, const char *path)
             return -1;
         if (strstr(reply, needle) == NULL)
             return 0;
-        if (want_off)
+        if (vboard_want_off)
             return -2;
         if (!said) {
             say("the chip's UART is at %s: waiting for a bridge (uart-usb-bridge --uart unix:%s --reconnect)", path,
@@ -863,7 +846,6 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
     struct qemu q = { .pid = -1, .uart = -1, .gdb = -1, .qmp = -1, .qtest = -1 };
     struct totals t = { 0 };
     struct bridge br = { .running = 0 };
-    struct sigaction sa;
     int rc = 1, running = 0;
     /* --hold-button: held while the chip powers on, let go at the first
      * reset of the run (the reset button, or the chip's own reset, which
@@ -884,24 +866,17 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         return 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    if (vboard_signals_install() != 0)
         return 1;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     for (int power_on = 1;;) {
         struct pollfd pfd[3] = {
-            { .fd = wake_pipe[0], .events = POLLIN },
+            { .fd = vboard_signals_fd(), .events = POLLIN },
             { .fd = q.uart, .events = POLLIN },
             { .fd = q.gdb, .events = POLLIN },
         };
-        char drain[64], reply[512];
+        char reply[512];
         int dead = 0;
 
         if (power_on) {
@@ -922,8 +897,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
         }
         if (poll(pfd, 3, -1) < 0 && errno != EINTR)
             break;
-        while (read(wake_pipe[0], drain, sizeof(drain)) > 0) {
-        }
+        vboard_signals_drain();
         if (running && (pfd[1].revents & (POLLIN | POLLHUP)))
             pump_console(&q);
         if (running && (pfd[2].revents & (POLLIN | POLLHUP))) {
@@ -953,7 +927,7 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
             qemu_kill(&q);
             running = 0;
         }
-        if (want_off || want_reset) {
+        if (vboard_want_off || vboard_want_reset) {
             if (running) {
                 if (gdb_stop(&q) != 0 || save_flash(&q, run) != 0) {
                     qemu_kill(&q);
@@ -961,14 +935,14 @@ int vboard_qemu_run(const struct vboard_qemu_run *run)
                 }
                 pump_console(&q);
             }
-            if (want_off) {
+            if (vboard_want_off) {
                 if (running)
                     collect(&q, &t);
                 qemu_kill(&q);
                 rc = 0;
                 goto out;
             }
-            want_reset = 0;
+            vboard_want_reset = 0;
             if (button && running && qtest_set_button(&q, 0) != 0) {
                 qemu_kill(&q);
                 goto out;
