@@ -124,3 +124,30 @@ function(dfuboot_pubkey_source)
     COMMENT "Public key of ${key} -> ${P_OUTPUT}"
     VERBATIM)
 endfunction()
+
+# dfuboot_image_products(NAME FILE [MAX_SIZE bytes] [SIGN] [VERSION x.y.z]):
+# what every board's dfuboot_firmware() does with the flash image FILE of
+# program NAME once it is linked: the build fails if FILE is larger than
+# MAX_SIZE, and with SIGN it is signed for the board's slot
+# (DFUBOOT_BOARD_SLOT_SIZE) into DFUBOOT_IMAGES_DIR/NAME.signed.bin (target
+# NAME_signed; VERSION default 1.0.0).
+function(dfuboot_image_products name file)
+  cmake_parse_arguments(P "SIGN" "MAX_SIZE;VERSION" "" ${ARGN})
+  if(P_MAX_SIZE)
+    add_custom_command(TARGET ${name} POST_BUILD
+      COMMAND ${CMAKE_COMMAND} -DFILE=${file} -DMAX_SIZE=${P_MAX_SIZE}
+              -P ${CMAKE_SOURCE_DIR}/cmake/check_size.cmake
+      VERBATIM)
+  endif()
+  if(P_SIGN)
+    if(NOT P_VERSION)
+      set(P_VERSION 1.0.0)
+    endif()
+    dfuboot_sign_image(TARGET ${name}_signed
+                       INPUT ${DFUBOOT_IMAGES_DIR}/${name}.bin
+                       OUTPUT ${DFUBOOT_IMAGES_DIR}/${name}.signed.bin
+                       VERSION ${P_VERSION}
+                       SLOT_SIZE ${DFUBOOT_BOARD_SLOT_SIZE}
+                       DEPENDS ${name})
+  endif()
+endfunction()
