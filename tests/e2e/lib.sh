@@ -22,6 +22,7 @@ LAYOUT=${DFUBOOT_E2E_LAYOUT:-nrf52840dk}
 WAIT_S=20
 EXIT_WAIT_S=20
 DFU_TIMEOUT_S=60
+FLASH_LIVE=1 # the board writes the flash file as it goes
 . "$(dirname "${BASH_SOURCE[0]}")/../support/board_test_lib.sh"
 
 for f in "$bin/vboard" "$images/bootloader.bin" "$images/dfu.signed.bin"; do

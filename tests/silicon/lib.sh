@@ -33,6 +33,7 @@ LAYOUT=nrf52840dk # the port's
 WAIT_S=120
 EXIT_WAIT_S=60
 DFU_TIMEOUT_S=300 # the UART is slow
+FLASH_LIVE=0 # the chip's flash reaches the file at a reset or power-off
 port=${SILICON_PORT:-3340}
 . "$(dirname "${BASH_SOURCE[0]}")/../support/board_test_lib.sh"
 

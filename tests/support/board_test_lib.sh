@@ -11,6 +11,8 @@
 #                   there it only guards against a hang)
 #   EXIT_WAIT_S     board_wait_exit's default timeout
 #   DFU_TIMEOUT_S   dfu-util's limit (the UART link is slow)
+#   FLASH_LIVE      1: the flash file follows the board's writes at once;
+#                   0: only at a reset or a power-off (the chip's)
 #   port            the first TCP port to try for the board's USB/IP server
 # and `images`, `build`, `bin`.
 #
