@@ -119,6 +119,29 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+/* Reads one line (without its '\n') into buf, cut to len - 1 bytes; 0, or
+ * -1 when the stream ends or fails first. */
+static int read_line(int fd, char *buf, size_t len)
+{
+    size_t have = 0;
+
+    for (;;) {
+        char c;
+        ssize_t n = read(fd, &c, 1);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        if (c == '\n')
+            break;
+        if (have + 1 < len)
+            buf[have++] = c;
+    }
+    buf[have] = '\0';
+    return 0;
+}
+
 static int find_in_path(const char *prog, char *out, size_t out_len)
 {
     const char *env = getenv("DFUBOOT_QEMU");
@@ -293,25 +316,11 @@ static int gdb_stop(struct qemu *q)
 /* Sends a command and returns its reply line (events are skipped). */
 static int qmp_cmd(struct qemu *q, const char *json, char *reply, size_t reply_len)
 {
-    size_t len = 0;
-
     if (write_all(q->qmp, json, strlen(json)) != 0 || write_all(q->qmp, "\n", 1) != 0)
         return -1;
     for (;;) {
-        char c;
-        ssize_t n = read(q->qmp, &c, 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+        if (read_line(q->qmp, reply, reply_len) != 0)
             return -1;
-        if (c != '\n') {
-            if (len + 1 < reply_len)
-                reply[len++] = c;
-            continue;
-        }
-        reply[len] = '\0';
-        len = 0;
         if (strstr(reply, "\"return\"") != NULL)
             return 0;
         if (strstr(reply, "\"error\"") != NULL)
@@ -327,7 +336,6 @@ static int qmp_cmd(struct qemu *q, const char *json, char *reply, size_t reply_l
 static int qmp_reset(struct qemu *q)
 {
     char line[1024];
-    size_t len = 0;
     int got_return = 0, got_reset = 0;
 
     for (;;) {
@@ -341,20 +349,8 @@ static int qmp_reset(struct qemu *q)
     if (write_all(q->qmp, cmd, sizeof(cmd) - 1) != 0)
         return -1;
     while (!got_return || !got_reset) {
-        char c;
-        ssize_t n = read(q->qmp, &c, 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+        if (read_line(q->qmp, line, sizeof(line)) != 0)
             return -1;
-        if (c != '\n') {
-            if (len + 1 < sizeof(line))
-                line[len++] = c;
-            continue;
-        }
-        line[len] = '\0';
-        len = 0;
         if (strstr(line, "\"error\"") != NULL)
             return -1;
         if (strstr(line, "\"return\"") != NULL)
@@ -387,26 +383,11 @@ static uint64_t qmp_icount(struct qemu *q)
 static int qtest_set_button(struct qemu *q, int held)
 {
     char cmd[128], reply[64];
-    size_t len = 0;
 
     snprintf(cmd, sizeof(cmd), "set_irq_in " NRF5_QEMU_GPIO_OWNER " unnamed-gpio-in %u %d\n", NRF5_BUTTON_PIN,
              held ? 0 : 1);
-    if (q->qtest < 0 || write_all(q->qtest, cmd, strlen(cmd)) != 0)
+    if (q->qtest < 0 || write_all(q->qtest, cmd, strlen(cmd)) != 0 || read_line(q->qtest, reply, sizeof(reply)) != 0)
         return -1;
-    for (;;) {
-        char c;
-        ssize_t n = read(q->qtest, &c, 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        if (c == '\n')
-            break;
-        if (len + 1 < sizeof(reply))
-            reply[len++] = c;
-    }
-    reply[len] = '\0';
     return strcmp(reply, "OK") == 0 ? 0 : -1;
 }
 
