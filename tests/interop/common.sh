@@ -79,6 +79,18 @@ require_board() {
   done
 }
 
+# require_chip IMAGE...: skips unless QEMU, vboard and these images of the
+# emulated chip (build/images/qemu-nrf51) are there.
+require_chip() {
+  local f
+  command -v "${DFUBOOT_QEMU:-qemu-system-arm}" >/dev/null ||
+    skip "qemu-system-arm is not installed (Debian package qemu-system-arm)"
+  for f in "$@"; do
+    [ -e "$build_dir/images/qemu-nrf51/$f" ] || skip "$build_dir/images/qemu-nrf51/$f is not built"
+  done
+  [ -x "$bin/vboard" ] || skip "$bin/vboard is not built"
+}
+
 vboard() { "$bin/vboard" "$@"; }
 
 # board_flash [qemu-nrf51]: a fresh nRF52840 DK flash with the bootloader

@@ -9,12 +9,7 @@
 # the bootloader tests it ("Swap type: test", "Hello World!").
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-command -v "${DFUBOOT_QEMU:-qemu-system-arm}" >/dev/null ||
-  skip "qemu-system-arm is not installed (Debian package qemu-system-arm)"
-for f in bootloader.bin dfu.signed.bin hello_world.signed.bin; do
-  [ -e "$build_dir/images/qemu-nrf51/$f" ] || skip "$build_dir/images/qemu-nrf51/$f is not built"
-done
-[ -x "$bin/vboard" ] || skip "$bin/vboard is not built"
+require_chip bootloader.bin dfu.signed.bin hello_world.signed.bin
 require_vm
 
 board_flash qemu-nrf51

@@ -8,12 +8,7 @@
 # sees its run-time device (recovery_story in common.sh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-command -v "${DFUBOOT_QEMU:-qemu-system-arm}" >/dev/null ||
-  skip "qemu-system-arm is not installed (Debian package qemu-system-arm)"
-for f in bootloader.bin dfu.signed.bin no_usb.signed.bin; do
-  [ -e "$build_dir/images/qemu-nrf51/$f" ] || skip "$build_dir/images/qemu-nrf51/$f is not built"
-done
-[ -x "$bin/vboard" ] || skip "$bin/vboard is not built"
+require_chip bootloader.bin dfu.signed.bin no_usb.signed.bin
 require_vm
 t0=$(date +%s.%N)
 recovery_story qemu-nrf51
