@@ -65,15 +65,6 @@ static void console_vprintf(const char *fmt, va_list ap)
     uart_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void console_printf(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    console_vprintf(fmt, ap);
-    va_end(ap);
-}
-
 void board_printf(const char *fmt, ...)
 {
     va_list ap;
@@ -130,7 +121,7 @@ void board_log(const char *module, const char *fmt, ...)
     s = clock_ms / 1000u;
     ms = clock_ms % 1000u;
     us = clock_us;
-    console_printf("[%02lu:%02lu:%02lu.%03lu,%03lu] <inf> %s: ", (unsigned long)(s / 3600),
+    board_printf("[%02lu:%02lu:%02lu.%03lu,%03lu] <inf> %s: ", (unsigned long)(s / 3600),
                    (unsigned long)(s / 60 % 60), (unsigned long)(s % 60), (unsigned long)ms, (unsigned long)us,
                    module);
     va_start(ap, fmt);
@@ -160,7 +151,7 @@ static void stop_here(void)
 
 void board_halt(const char *why)
 {
-    console_printf("*** board halted: %s ***\n", why);
+    board_printf("*** board halted: %s ***\n", why);
     console_flush();
     stop_here();
 }
@@ -172,7 +163,7 @@ void nrf5_fatal(const char *why)
 
 void nrf5_fatal_exception(uint32_t exception)
 {
-    console_printf("*** board halted: unexpected exception %lu ***\n", (unsigned long)exception);
+    board_printf("*** board halted: unexpected exception %lu ***\n", (unsigned long)exception);
     console_flush();
     stop_here();
 }
@@ -253,7 +244,7 @@ static void nrf5_jump(void *ctx, uint32_t image_off, uint32_t hdr_size, uint32_t
      * and into RAM. */
     if (slot0 == 0 || image_off != slot0->off || img_size > slot0->size - hdr_size ||
         boot_vector_check(words[0], words[1], &bounds) != DFB_OK) {
-        console_printf("E: Image in the primary slot is not valid!\n");
+        board_printf("E: Image in the primary slot is not valid!\n");
         board_halt("no bootable image");
     }
     /* Peripherals back to their reset state where the application expects
@@ -271,7 +262,7 @@ static void sys_vlog(void *ctx, enum sys_log_level level, const char *fmt, va_li
     static const char prefix[] = { 'E', 'W', 'I', 'D' };
 
     (void)ctx;
-    console_printf("%c: ", prefix[level & 3]);
+    board_printf("%c: ", prefix[level & 3]);
     console_vprintf(fmt, ap);
     uart_write("\n", 1);
 }
@@ -381,7 +372,7 @@ void board_init(void)
     nrf5_uart_init();
     timer_init();
     GPIO_PIN_CNF(NRF5_BUTTON_PIN) = GPIO_PIN_CNF_INPUT_PULLUP;
-    console_printf("*** Booting dfuboot v%s ***\n", DFUBOOT_VERSION_STRING);
+    board_printf("*** Booting dfuboot v%s ***\n", DFUBOOT_VERSION_STRING);
     layout = flash_layout_find(NRF5_LAYOUT);
     if (layout == 0)
         board_halt("no flash layout " NRF5_LAYOUT);

@@ -20,7 +20,7 @@ stop_helpers() {
   for p in $bridge_pid $relay_pid; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   bridge_pid= relay_pid=
 }
-trap 'stop_helpers; silicon_cleanup' EXIT
+trap 'stop_helpers; board_test_cleanup' EXIT
 
 board_new
 cp "$flash" "$work/original.bin"

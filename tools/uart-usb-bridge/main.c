@@ -94,7 +94,19 @@ int main(int argc, char **argv)
         case 'b': cfg.busid = optarg; break;
         case 'r': reconnect = 1; break;
         case 'p': port_file = optarg; break;
-        case 'g': cfg.give_up_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'g': {
+            char *end;
+            unsigned long v;
+
+            errno = 0;
+            v = strtoul(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || optarg[0] == '-' || errno != 0 || v > 0xffffffffUL) {
+                fprintf(stderr, "uart-usb-bridge: --give-up-ms wants a number of milliseconds, not \"%s\"\n", optarg);
+                return 2;
+            }
+            cfg.give_up_ms = (unsigned)v;
+            break;
+        }
         case 'v': cfg.verbose = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -583,7 +583,7 @@ static const char *recorded_machine(const char *flash, const char *wanted)
 static int run_qemu(const struct args *a, const struct flash_layout *l)
 {
     struct vboard_qemu_run run = {
-        .flash = a->pos[0], .layout = l, .usbip = a->usbip, .usbip_fd = -1, .stats = a->stats,
+        .flash = a->pos[0], .layout = l, .usbip_fd = -1, .stats = a->stats,
         .cut_after = a->cut_after, .uart_socket = a->uart_socket, .hold_button = a->hold_button,
     };
     struct stat st;

@@ -163,7 +163,7 @@ static int find_in_path(const char *prog, char *out, size_t out_len)
     return 0;
 }
 
-static int unix_connect(const char *path, pid_t pid)
+static int unix_connect(const char *path, pid_t *pid)
 {
     struct sockaddr_un sa;
 
@@ -180,8 +180,10 @@ static int unix_connect(const char *path, pid_t pid)
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
             return fd;
         close(fd);
-        if (waitpid(pid, NULL, WNOHANG) == pid)
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            *pid = -1; /* QEMU exited and is collected: nothing left to kill */
             return -1;
+        }
         nanosleep(&ts, NULL);
     }
     return -1;
@@ -665,10 +667,10 @@ static int qemu_start(struct qemu *q, const char *qemu_path, const struct vboard
     }
     uartlink_dec_init(&q->console, q->console_frame, sizeof(q->console_frame));
     /* with --uart-socket the user's bridge connects to the UART, not vboard */
-    q->uart = run->uart_socket == NULL ? unix_connect(uart_path, q->pid) : -1;
-    q->gdb = q->uart >= 0 || run->uart_socket != NULL ? unix_connect(gdb_path, q->pid) : -1;
-    q->qmp = q->gdb >= 0 ? unix_connect(qmp_path, q->pid) : -1;
-    q->qtest = hold && q->qmp >= 0 ? unix_connect(qtest_path, q->pid) : -1;
+    q->uart = run->uart_socket == NULL ? unix_connect(uart_path, &q->pid) : -1;
+    q->gdb = q->uart >= 0 || run->uart_socket != NULL ? unix_connect(gdb_path, &q->pid) : -1;
+    q->qmp = q->gdb >= 0 ? unix_connect(qmp_path, &q->pid) : -1;
+    q->qtest = hold && q->qmp >= 0 ? unix_connect(qtest_path, &q->pid) : -1;
     if (q->qmp < 0 || (hold && q->qtest < 0)) {
         say("%s did not start", qemu_path);
         return -1;

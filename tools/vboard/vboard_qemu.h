@@ -33,8 +33,7 @@ struct vboard_qemu_run {
     const char *flash;                 /* the flash file (layout->geo.size bytes) */
     int flash_fd;                      /* open on it, read-write, locked by the caller */
     const struct flash_layout *layout;
-    const char *usbip;                 /* HOST:PORT or NULL */
-    int usbip_fd;                      /* the listening USB/IP socket for it, or -1 */
+    int usbip_fd;                      /* the listening USB/IP socket (--usbip), or -1 */
     const char *uart_socket;           /* the UART as a unix socket here for an outside
                                           bridge (the chip runs once one is connected), or NULL */
     const char *stats;                 /* JSON file written at the end, or NULL */

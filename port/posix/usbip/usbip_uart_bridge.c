@@ -555,11 +555,6 @@ int usbip_uart_bridge_device_attached(const struct usbip_uart_bridge *b)
     return b->attached;
 }
 
-struct usbip_server *usbip_uart_bridge_server(struct usbip_uart_bridge *b)
-{
-    return b->srv;
-}
-
 const struct usbip_uart_bridge_stats *usbip_uart_bridge_stats(const struct usbip_uart_bridge *b)
 {
     return &b->stats;

@@ -87,7 +87,6 @@ int usbip_uart_bridge_connect(const char *spec);
 int usbip_uart_bridge_port(const struct usbip_uart_bridge *b);
 /* Nonzero while the device says it is attached. */
 int usbip_uart_bridge_device_attached(const struct usbip_uart_bridge *b);
-struct usbip_server *usbip_uart_bridge_server(struct usbip_uart_bridge *b);
 const struct usbip_uart_bridge_stats *usbip_uart_bridge_stats(const struct usbip_uart_bridge *b);
 
 #endif
