@@ -393,8 +393,9 @@ int dfu_task(struct dfu *d)
         d->prog_left = 0;
         if (start_writer(cfg, &d->sw) != DFB_OK)
             task_fail(d, epoch, DFU_ERR_ADDRESS);
+        /* the hint holds until a block is programmed: SET_INTERFACE and
+         * SET_CONFIGURATION also start an epoch, before any DNLOAD */
         stream_writer_skip_erased(&d->sw, d->slot1_erased);
-        d->slot1_erased = 0;
     }
     if (d->tail != d->head) {
         uint8_t b = d->tail % cfg->buffer_count;
@@ -405,6 +406,7 @@ int dfu_task(struct dfu *d)
         }
         if (d->prog_left == 0)
             d->prog_left = d->buf_len[b];
+        d->slot1_erased = 0; /* slot1 holds data from now on */
         rc = program_step(d, b);
         if (rc < 0) {
             task_fail(d, epoch, status_of(rc));
@@ -553,7 +555,13 @@ static void dfu_reset(void *ctx, struct usb_device *dev)
         usbd_set_descriptors(dev, &d->dfu_info);
         return;
     }
-    end_download(d);
+    /* A complete download whose manifestation the task has not run yet
+     * (a host that resets in dfuMANIFEST) is kept: the task programs what
+     * is queued and manifests it, and a restart waits for that (the
+     * application reboots once dfu_task() has no work). Anything else in
+     * progress is dropped. */
+    if (d->manifest_epoch != d->epoch || d->manifest_done == d->epoch)
+        end_download(d);
     d->after = AFTER_NONE;
     set_state(d, d->dfu_mode ? DFU_IDLE : DFU_APP_IDLE, DFU_OK);
 }
@@ -620,8 +628,9 @@ const struct usbd_device_info *dfu_mode_descriptors(struct dfu *d)
 
 int dfu_download_idle(const struct dfu *d)
 {
+    /* a manifestation asked for in an earlier epoch never runs */
     return (d->state < DFU_DNLOAD_SYNC || d->state > DFU_MANIFEST_WAIT_RESET) && d->tail == d->head &&
-           d->manifest_epoch == d->manifest_done;
+           (d->manifest_epoch != d->epoch || d->manifest_done == d->epoch);
 }
 
 void dfu_slot1_erased(struct dfu *d)

@@ -649,6 +649,75 @@ static void test_runtime_story(void)
     CHECK_EQ(H.restarts, 1);
 }
 
+/* A host that resets in dfuMANIFEST, before the main loop has run the
+ * manifestation of a complete download: the download is kept, the task
+ * manifests it, and the restart waits for that. */
+static void test_reset_in_manifest(void)
+{
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    h_start();
+    pattern(image, 3000, 9);
+    MUST(h_set_alt(1) == 0);
+    H.auto_task = 0;
+    CHECK_EQ(h_dnload(0, image, 3000), 0);
+    h_task_drain();
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(h_dnload(1, 0, 0), 0);
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(H.st[4], DFU_MANIFEST);
+    CHECK_EQ(H.manifests, 0);
+    CHECK(!dfu_download_idle(&H.dfu));
+    fake_bus_reset(&H.dev);
+    CHECK_EQ(H.restarts, 1);
+    h_task_drain();
+    CHECK_EQ(H.manifests, 1);
+    CHECK(dfu_download_idle(&H.dfu));
+    CHECK(memcmp(H.sf.mem + H.slot1.off, image, 3000) == 0);
+    /* an ABORT after the zero-length DNLOAD cannot come (MANIFEST-SYNC
+     * takes GETSTATUS and GETSTATE only); a SET_INTERFACE can: the
+     * manifestation it drops does not keep the class busy for ever */
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    h_start();
+    MUST(h_set_alt(1) == 0);
+    H.auto_task = 0;
+    CHECK_EQ(h_dnload(0, image, 3000), 0);
+    h_task_drain();
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(h_dnload(1, 0, 0), 0);
+    CHECK_EQ(h_set_alt(1), 0);
+    h_task_drain();
+    CHECK(dfu_download_idle(&H.dfu));
+}
+
+/* The application's pre-erase hint (dfu_slot1_erased) survives the
+ * SET_INTERFACE (and SET_CONFIGURATION) a host sends before its first
+ * DNLOAD, and holds for one download only. */
+static void test_preerase_hint(void)
+{
+    struct dl_stats st;
+    uint64_t e0;
+
+    h_config();
+    H.cfg.start_in_dfu_mode = 1;
+    h_start();
+    pattern(image, 20000, 4);
+    dfu_slot1_erased(&H.dfu);
+    MUST(h_set_alt(1) == 0);
+    h_task_drain();
+    MUST(h_set_alt(1) == 0);
+    e0 = H.sf.stats.erases;
+    CHECK_EQ(dfu_util_download(image, 20000, 4096, &st, 0), DFU_IDLE);
+    CHECK_EQ(H.sf.stats.erases, e0); /* slot1 was erased: programming only */
+    CHECK(memcmp(H.sf.mem + H.slot1.off, image, 20000) == 0);
+    /* the next download erases again */
+    MUST(h_set_alt(1) == 0);
+    e0 = H.sf.stats.erases;
+    CHECK_EQ(dfu_util_download(image, 20000, 4096, &st, 0), DFU_IDLE);
+    CHECK(H.sf.stats.erases > e0);
+}
+
 int main(void)
 {
     test_download(10000, 4096, 0, 0);
@@ -671,6 +740,8 @@ int main(void)
     test_upload_nrf(64);
     test_upload_sizes();
     test_runtime_story();
+    test_reset_in_manifest();
+    test_preerase_hint();
     if (H.sf.mem != 0)
         sim_flash_close(&H.sf);
     CHECK_DONE();
