@@ -53,8 +53,15 @@ int boot_preerase_step(const struct boot_slots *s, struct boot_preerase *pe)
         uint32_t i;
 
         if (pe->next == 0) {
+            int scanned_only = pe->phase == PE_SCAN;
+
             pe->phase = PE_DONE;
-            return 0;
+            if (!scanned_only)
+                return 0;
+            /* no sector held data: the lowest one may be the one whose
+             * erase a cut interrupted (the last erase of a pre-erase) */
+            rc = erase_sector(s, &g, 0);
+            return rc == DFB_OK ? 1 : rc;
         }
         i = pe->next - 1;
         rc = sector_erased(s, &g, i);

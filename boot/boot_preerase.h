@@ -27,8 +27,11 @@
  *     first calls find the highest sector that holds data and erase the
  *     sector above it once more, since that is the one whose erase may have
  *     been cut (it can read erased and still not program reliably); then
- *     they go on downwards. A cut at any point leaves the slot with fewer
- *     data sectors, never a pending update or a revert source.
+ *     they go on downwards. When no sector holds data, sector 0 is erased
+ *     once more (the last erase of a pre-erase may have been cut): an
+ *     empty slot costs one erase per power-up. A cut at any point leaves
+ *     the slot with fewer data sectors, never a pending update or a revert
+ *     source.
  *   - Returns 1 while there is more to do, 0 when every image sector reads
  *     erased (done: the DFU class may then skip erasing, see
  *     stream_writer_skip_erased()), DFB_ESTATE as above, DFB_ENOTSUP for
