@@ -71,16 +71,13 @@ cut_download() {
   check "$what: slot0 untouched by the download" same_region "$work/original.bin" "$flash" $((SLOT0_OFF)) $((SLOT_SIZE))
   skip_console
   board_start
-  expect "Jumping to the first image slot"
-  sleep 0.3
-  if tail -n +$((seen + 1)) "$console" | grep -q "This device supports USB DFU class."; then
+  case $(wait_app) in
     # the cut fell inside the request's trailer writes, after its magic:
     # a test or permanent swap of the complete, validated image
-    check "$what: the DFU sample byte for byte" in_slot0 "$flash" "$dfu_sample"
-  else
-    expect "no_usb: running on $BOARD without USB"
-    check "$what: no_usb byte for byte" in_slot0 "$flash" "$no_usb"
-  fi
+    dfu) check "$what: the DFU sample byte for byte" in_slot0 "$flash" "$dfu_sample" ;;
+    no_usb) check "$what: no_usb byte for byte" in_slot0 "$flash" "$no_usb" ;;
+    *) bad "$what: no application after power-on (brick)"; show_console ;;
+  esac
   board_stop
 }
 for k in 1 2 3 4; do

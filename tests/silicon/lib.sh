@@ -39,6 +39,9 @@ port=${SILICON_PORT:-3340}
 
 silicon_done() { board_test_done; }
 
+# ops_of STATS_JSON: the chip's flash operations in `vboard run --stats`
+ops_of() { sed -n 's/.*"flash_ops": \([0-9]*\).*/\1/p' "$1"; }
+
 # board_start [vboard run options...]: powers the chip on (no USB/IP server;
 # usb_start serves its USB over the UART link).
 board_start() {

@@ -15,7 +15,6 @@ dfu_sample=$images/dfu.signed.bin
 bricks=0
 retries=0
 
-ops_of() { sed -n 's/.*"flash_ops": \([0-9]*\).*/\1/p' "$1"; }
 
 # the image now in slot0: hello, dfu or none
 slot0_image() {
@@ -24,19 +23,6 @@ slot0_image() {
   else echo none; fi
 }
 
-# wait_app: after a power-on, the line of the application that booted
-wait_app() {
-  local deadline=$((SECONDS + 60)) tail_
-  while :; do
-    tail_=$(tail -n +$((seen + 1)) "$console")
-    if grep -q -F "Hello World! $BOARD" <<<"$tail_"; then echo hello; return; fi
-    if grep -q -F "This device supports USB DFU class." <<<"$tail_"; then echo dfu; return; fi
-    if grep -q -F "*** board halted" <<<"$tail_"; then echo halted; return; fi
-    [ $SECONDS -ge $deadline ] && { echo timeout; return; }
-    kill -0 "$board_pid" 2>/dev/null || { echo stopped; return; }
-    sleep 0.02
-  done
-}
 
 # the update, exactly as the swap leaves it in slot0: build it from the
 # padded request (image bytes only)

@@ -18,7 +18,6 @@ need_dfu_util
 
 dfu_sample=$images/dfu.signed.bin
 no_usb=$images/no_usb.signed.bin
-ops_of() { sed -n 's/.*"flash_ops": \([0-9]*\).*/\1/p' "$1"; }
 board_new "$no_usb"
 cp "$flash" "$work/original.bin"
 
@@ -47,19 +46,6 @@ echo "recovery: $download flash operations for the download and the request, $to
 check "the clean install put the DFU sample in slot0" in_slot0 "$flash" "$dfu_sample"
 
 # --- cuts during the download and the request ---------------------------------
-# wait_app: after a power-on, which application printed its line
-wait_app() {
-  local deadline=$((SECONDS + 60)) tail_
-  while :; do
-    tail_=$(tail -n +$((seen + 1)) "$console")
-    if grep -q -F "This device supports USB DFU class." <<<"$tail_"; then echo dfu; return; fi
-    if grep -q -F "no_usb: running on $BOARD without USB" <<<"$tail_"; then echo no_usb; return; fi
-    if grep -q -F "*** board halted" <<<"$tail_"; then echo halted; return; fi
-    [ $SECONDS -ge $deadline ] && { echo timeout; return; }
-    kill -0 "$board_pid" 2>/dev/null || { echo stopped; return; }
-    sleep 0.02
-  done
-}
 cut_download() {
   local n=$1 what="download cut at $1"
   cp "$work/original.bin" "$flash"

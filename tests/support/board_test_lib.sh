@@ -147,6 +147,24 @@ expect() {
   done
 }
 
+# wait_app [seconds]: after a power-on, which program printed its first
+# line since the last match: dfu (the DFU sample), hello (hello_world),
+# no_usb, halted (the bootloader gave up), stopped (the board ended) or
+# timeout (default WAIT_S).
+wait_app() {
+  local deadline=$((SECONDS + ${1:-$WAIT_S})) tail_
+  while :; do
+    tail_=$(tail -n +$((seen + 1)) "$console")
+    if grep -q -F "This device supports USB DFU class." <<<"$tail_"; then echo dfu; return; fi
+    if grep -q -F "Hello World! $BOARD" <<<"$tail_"; then echo hello; return; fi
+    if grep -q -F "no_usb: running on $BOARD without USB" <<<"$tail_"; then echo no_usb; return; fi
+    if grep -q -F "*** board halted" <<<"$tail_"; then echo halted; return; fi
+    [ $SECONDS -ge $deadline ] && { echo timeout; return; }
+    kill -0 "$board_pid" 2>/dev/null || { echo stopped; return; }
+    sleep 0.02
+  done
+}
+
 # expect_not "text": no console line containing text since the last match
 expect_not() { ! tail -n +$((seen + 1)) "$console" | grep -q -F -- "$1"; }
 # skip_console: forget everything printed so far
