@@ -540,8 +540,10 @@ int boot_go(const struct boot_config *cfg, struct boot_result *rsp)
 
 void boot_jump(const struct boot_config *cfg, const struct boot_result *rsp)
 {
-    sys_log(cfg->sys, SYS_LOG_INF, "Bootloader chainload address offset: 0x%x", (unsigned)rsp->image_off);
-    sys_log(cfg->sys, SYS_LOG_INF, "Jumping to the first image slot");
+    const struct bctx log = { .sys = cfg->sys }; /* only for LOG_INF's level check */
+
+    LOG_INF(&log, "Bootloader chainload address offset: 0x%x", (unsigned)rsp->image_off);
+    LOG_INF(&log, "Jumping to the first image slot");
     if (cfg->sys != 0 && cfg->sys->jump != 0)
         cfg->sys->jump(cfg->sys->ctx, rsp->image_off, rsp->hdr_size, rsp->img_size);
 }

@@ -62,7 +62,7 @@ static int ecdsa_verify(mbedtls_ecp_group_id curve, mbedtls_md_type_t md, const 
     mbedtls_pk_init(&pk);
     if (mbedtls_pk_parse_public_key(&pk, key, key_len) != 0 || mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY ||
         mbedtls_pk_ec(pk)->grp.id != curve)
-        rc = DFB_EINVAL;
+        rc = DFB_ESIG; /* a key of another kind (image_validate.h), as the target adapter says */
     if (rc == DFB_OK && mbedtls_pk_verify(&pk, md, digest, digest_len, sig, sig_len) != 0)
         rc = DFB_ESIG;
     mbedtls_pk_free(&pk);

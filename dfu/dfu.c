@@ -71,6 +71,7 @@ static uint8_t status_of(int rc)
         return DFU_ERR_CHECK_ERASED;
     case DFB_EBADIMAGE: /* not an image for this device */
     case DFB_ENOKEY:
+    case DFB_ENOTSUP: /* it needs what this build lacks (an algorithm) */
         return DFU_ERR_FILE;
     case DFB_EHASH: /* an image for it, but it does not verify */
     case DFB_ESIG:

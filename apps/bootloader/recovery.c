@@ -35,8 +35,7 @@ static int manifest(void *ctx, int permanent)
     }
     if (rc != DFB_OK) {
         LOG_ERR("Recovery image refused (%s); nothing installed", dfb_strerror(rc));
-        /* an image with features this build lacks is not one for it */
-        return rc == DFB_ENOTSUP ? DFB_EBADIMAGE : rc;
+        return rc;
     }
     rc = boot_request_upgrade(r->slots, 1);
     if (rc != DFB_OK) {

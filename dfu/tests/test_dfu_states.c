@@ -446,6 +446,12 @@ static void test_manifest_failure(void)
     CHECK_EQ(h_dnload(1, 0, 0), 0);
     CHECK_EQ(h_getstatus(), 0);
     CHECK_EQ(H.st[0], DFU_ERR_FILE);
+    /* an image that needs an algorithm this build lacks is not one for it */
+    reach(DFU_DNLOAD_IDLE);
+    H.manifest_rc = DFB_ENOTSUP;
+    CHECK_EQ(h_dnload(1, 0, 0), 0);
+    CHECK_EQ(h_getstatus(), 0);
+    CHECK_EQ(H.st[0], DFU_ERR_FILE);
     reach(DFU_DNLOAD_IDLE);
     H.manifest_rc = DFB_EIO;
     CHECK_EQ(h_dnload(1, 0, 0), 0);
