@@ -165,10 +165,12 @@ static const struct flash_layout *resolve_layout(const char *flash, const char *
 }
 
 /* lock: take the running board's lock (commands that write). */
-static void open_flash(struct sim_flash *sf, const char *path, const struct flash_layout *l, int lock)
+/* The flash file, read-write (and locked if asked), of the layout's size;
+ * fails with the reason otherwise. */
+static int open_flash_fd(const char *path, const struct flash_layout *l, int lock)
 {
     struct stat st;
-    int rc, fd;
+    int fd;
 
     need_flash_file(path);
     fd = open(path, O_RDWR | O_CLOEXEC);
@@ -181,7 +183,13 @@ static void open_flash(struct sim_flash *sf, const char *path, const struct flas
     if ((uint64_t)st.st_size != l->geo.size)
         fail("%s: size %lld does not match layout %s (%u bytes)", path, (long long)st.st_size, l->name,
              l->geo.size);
-    rc = sim_flash_open_fd(sf, &l->geo, fd);
+    return fd;
+}
+
+static void open_flash(struct sim_flash *sf, const char *path, const struct flash_layout *l, int lock)
+{
+    int rc = sim_flash_open_fd(sf, &l->geo, open_flash_fd(path, l, lock));
+
     if (rc != DFB_OK)
         fail("%s: cannot open: %s", path, dfb_strerror(rc));
 }
@@ -586,7 +594,6 @@ static int run_qemu(const struct args *a, const struct flash_layout *l)
         .flash = a->pos[0], .layout = l, .usbip_fd = -1, .stats = a->stats,
         .cut_after = a->cut_after, .uart_socket = a->uart_socket, .hold_button = a->hold_button,
     };
-    struct stat st;
     char why[160];
 
     if (a->usbip && a->uart_socket)
@@ -597,12 +604,7 @@ static int run_qemu(const struct args *a, const struct flash_layout *l)
         fail("--torn: machine qemu-nrf51 programs each word atomically (QEMU's NVMC); use a plain cut");
     if (!vboard_machine_layout_ok(VBOARD_MACHINE_QEMU_NRF51, l, why, sizeof(why)))
         fail("%s", why);
-    run.flash_fd = open(a->pos[0], O_RDWR | O_CLOEXEC);
-    if (run.flash_fd < 0)
-        fail("%s: %s", a->pos[0], strerror(errno));
-    lock_flash(run.flash_fd, a->pos[0]);
-    if (fstat(run.flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
-        fail("%s: size does not match layout %s (%u bytes)", a->pos[0], l->name, l->geo.size);
+    run.flash_fd = open_flash_fd(a->pos[0], l, 1);
     if (a->usbip)
         run.usbip_fd = listen_usbip(a->usbip);
     return vboard_qemu_run(&run);
@@ -613,7 +615,6 @@ static int cmd_run(int argc, char **argv)
     struct args a;
     const struct flash_layout *l;
     struct board_shared *sh;
-    struct stat st;
     char why[160];
     int flash_fd, shared_fd, usbip_fd = -1, status = 0;
     pid_t child = -1;
@@ -632,12 +633,7 @@ static int cmd_run(int argc, char **argv)
              "--machine qemu-nrf51");
     if (flash_layout_check(l) != DFB_OK || flash_geo_sector_count(&l->geo) > BOARD_MAX_SECTORS)
         fail("layout %s is not usable", l->name);
-    flash_fd = open(a.pos[0], O_RDWR | O_CLOEXEC);
-    if (flash_fd < 0)
-        fail("%s: %s", a.pos[0], strerror(errno));
-    lock_flash(flash_fd, a.pos[0]);
-    if (fstat(flash_fd, &st) != 0 || (uint64_t)st.st_size != l->geo.size)
-        fail("%s: size does not match layout %s (%u bytes)", a.pos[0], l->name, l->geo.size);
+    flash_fd = open_flash_fd(a.pos[0], l, 1);
     sh = board_shared_create(&shared_fd, l->name);
     if (sh == NULL)
         fail("cannot create board state: %s", strerror(errno));
