@@ -433,8 +433,9 @@ section_powerloss() {
     out "| full (the default, every operation, clean and torn, 10 second cuts after each) | $(num "$pts") | $fw s | $fc s |"
     out "| sampled (DFUBOOT_SWEEP=sample, what make test ran before) | $(num "$(sed -n 's/^interruption points tried: \([0-9]*\).*/\1/p' "$DATA/powerloss-sample.out")") | $sw s | $sc s |"
     out ""
-    out "Goal: the full sweep adds at most 20 s to make test on this 2-CPU machine: it adds $(awk -v a="$fw" -v b="$sw" 'BEGIN { printf "%.1f", a - b }') s of wall"
-    out "time here (full - sampled, both measured now, machine shared), $(awk -v a="$fc" -v b="$sc" 'BEGIN { printf "%.1f", (a - b) / 2 }') s on two idle CPUs ((CPU full - CPU sampled) / 2)."
+    local ncpu; ncpu=$(nproc)
+    out "Goal: the full sweep adds at most 20 s to make test on this $ncpu-CPU machine: it adds $(awk -v a="$fw" -v b="$sw" 'BEGIN { printf "%.1f", a - b }') s of wall"
+    out "time here (full - sampled, both measured now, machine shared), $(awk -v a="$fc" -v b="$sc" -v n="$ncpu" 'BEGIN { printf "%.1f", (a - b) / n }') s on $ncpu idle CPUs ((CPU full - CPU sampled) / $ncpu)."
     out ""
     result powerloss_full_wall_s "$fw"
     result powerloss_full_cpu_s "$fc"

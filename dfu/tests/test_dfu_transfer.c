@@ -392,9 +392,10 @@ static void test_backup_tail(void)
 static void test_clear_head(void)
 {
     struct dl_stats st;
-    uint32_t s0 = sector_index(H.slot1.off);
+    uint32_t s0;
 
     h_config();
+    s0 = sector_index(H.slot1.off);
     H.cfg.start_in_dfu_mode = 1;
     H.cfg.slot1_offset = 0x1000;
     h_start();
@@ -420,8 +421,6 @@ static void test_clear_head(void)
  * nothing: only the controller reports bus resets. */
 static void test_descriptor_mid_download(void)
 {
-    struct dl_stats st;
-
     h_config();
     H.cfg.start_in_dfu_mode = 1;
     h_start();
@@ -444,7 +443,6 @@ static void test_descriptor_mid_download(void)
     MUST(h_getstatus() == 0);
     CHECK_EQ(H.st[4], DFU_IDLE);
     CHECK(memcmp(H.sf.mem + H.slot1.off, image, 3 * 4096) == 0);
-    (void)st;
 }
 
 /* STM32F4: a 128 KiB sector erase (about 2.5 s) is announced and fits the
